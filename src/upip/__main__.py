@@ -1,0 +1,5 @@
+"""``python -m upip``: the same as the ``upip`` command."""
+
+from upip.cli import main
+
+raise SystemExit(main())

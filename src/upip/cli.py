@@ -1,0 +1,285 @@
+"""``upip`` command line: argument parsing and human/JSON output only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import UpipError
+
+DESCRIPTION = """\
+upip: install MicroPython packages from PyPI and private indexes into a
+directory image (cross-install), then copy it to a board or put it on
+MICROPYPATH of the unix port."""
+
+INSTALL_EPILOG = """\
+SPEC can be:
+  name                     newest release (micropython-NAME is tried when NAME is unknown)
+  name==1.2, name@1.2      an exact version (the second form is mip's)
+  'name>=1,<2'             any PEP 440 range
+  ./dist/pkg-1.0.tar.gz    a local sdist or pure-Python wheel
+  ./myproject              a local project directory (read, never built)
+  https://host/pkg.tar.gz  an archive URL (add #sha256=... to verify it)
+
+Index URLs ending in /simple (or /+simple) are PEP 503/691 simple indexes
+(pypiserver, devpi); other URLs are PyPI JSON API bases such as
+https://pypi.org/pypi (the default).
+
+Examples:
+  upip install -p build/lib micropython-umqtt.simple micropython-logging
+  upip install -p build/lib -r requirements.txt --index-url http://127.0.0.1:8080/simple
+  MICROPYPATH=build/lib micropython -c "import umqtt.simple"
+"""
+
+
+def _default_target() -> str:
+    return os.path.join("~", ".micropython", "lib")
+
+
+def _common(parser: argparse.ArgumentParser, target: bool = True) -> None:
+    if target:
+        parser.add_argument("-p", "--path", "--target", dest="path", metavar="DIR",
+                            default=_default_target(),
+                            help="the image directory (default: ~/.micropython/lib, "
+                                 "which the unix port's micropython imports from)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks for errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="upip", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-V", "--version", action="version", version=f"upip {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("install", help="install packages into a directory image",
+                       description="Resolve, download (hash-checked, cached) and install "
+                                   "packages into DIR as one transaction: on any error DIR is "
+                                   "left exactly as it was.",
+                       epilog=INSTALL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="what to install (see below)")
+    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE",
+                   help="install from a requirements file (repeatable; -r nests)")
+    p.add_argument("-i", "--index-url", metavar="URL", default=None,
+                   help="main index (default: https://pypi.org/pypi)")
+    p.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
+                   help="another index to search (repeatable)")
+    p.add_argument("-f", "--find-links", action="append", default=[], metavar="DIR",
+                   help="a directory of archives to search (repeatable)")
+    p.add_argument("--no-deps", action="store_true", help="do not install dependencies")
+    p.add_argument("-U", "--upgrade", action="store_true",
+                   help="take the newest allowed versions even if older ones are installed")
+    p.add_argument("--force-reinstall", action="store_true",
+                   help="reinstall packages even when the same version is installed")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite files in DIR that no installed package owns")
+    p.add_argument("--pre", action="store_true", help="allow pre-release versions")
+    p.add_argument("--dry-run", action="store_true",
+                   help="resolve and download, show what would change, write nothing to DIR")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--cache-dir", metavar="DIR", default=None,
+                   help="download cache (default: ~/.cache/upip)")
+    p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS",
+                   help="network timeout per request (default: 15)")
+    p.add_argument("--retries", type=int, default=3, metavar="N",
+                   help="retries for transient network errors (default: 3)")
+    p.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
+                   help="parallel downloads (default: 8)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _common(p)
+
+    p = sub.add_parser("uninstall", help="remove installed packages from an image",
+                       description="Remove packages and the files only they own.")
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("-y", "--yes", action="store_true", help="accepted for pip habits; "
+                   "upip never asks")
+    p.add_argument("--dry-run", action="store_true", help="show what would be removed")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _common(p)
+
+    p = sub.add_parser("list", help="list installed packages",
+                       description="List the packages installed in an image.")
+    p.add_argument("--format", choices=["table", "json", "requirements"], default="table",
+                   help="output format (requirements: name==version lines)")
+    p.add_argument("--json", action="store_const", const="json", dest="format",
+                   help="same as --format json")
+    _common(p)
+
+    p = sub.add_parser("show", help="show details of installed packages",
+                       description="Show what upip recorded about installed packages.")
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("--files", action="store_true", help="list the installed files")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    _common(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from .console import ConsoleReporter
+
+    reporter = ConsoleReporter(quiet=args.quiet)
+    try:
+        return int(COMMANDS[args.command](args, reporter))
+    except UpipError as exc:
+        reporter.close()
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        reporter.close()
+        if args.debug:
+            raise
+        print("error: interrupted; the image was left as it was", file=sys.stderr)
+        return 130
+    finally:
+        reporter.close()
+
+
+def _target(args: argparse.Namespace) -> Path:
+    return Path(os.path.expanduser(args.path))
+
+
+def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
+    from .installer import Options, install
+    from .specs import RequirementsFile, parse_spec, read_requirements
+
+    wanted = RequirementsFile()
+    for path in args.requirement:
+        wanted.merge(read_requirements(Path(path)))
+    wanted.specs += [parse_spec(s, "command line") for s in args.specs]
+    if not wanted.specs:
+        raise UpipError("nothing to install: give a SPEC or -r FILE (see upip install --help)")
+    options = Options(
+        index_url=args.index_url or wanted.index_url or Options.index_url,
+        extra_index_urls=args.extra_index_url + wanted.extra_index_urls,
+        find_links=[Path(d) for d in args.find_links] + wanted.find_links,
+        no_deps=args.no_deps, upgrade=args.upgrade, force_reinstall=args.force_reinstall,
+        force=args.force, pre=args.pre or wanted.pre, dry_run=args.dry_run,
+        cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
+        no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs)
+    report = install(wanted.specs, _target(args), options, reporter)
+    reporter.close()
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+        return 0
+    if args.quiet:
+        return 0
+    verb = "Would install" if report.dry_run else "Installed"
+    if report.installed:
+        print(f"{verb} {', '.join(map(str, report.installed))} into {report.target}")
+    replaced = [r for r in report.removed]
+    if replaced:
+        print(f"{'Would replace' if report.dry_run else 'Replaced'} "
+              f"{', '.join(map(str, replaced))}")
+    if report.unchanged and not report.installed:
+        print(f"Already installed: {', '.join(map(str, report.unchanged))}")
+    return 0
+
+
+def cmd_uninstall(args: argparse.Namespace, reporter: Any) -> int:
+    from .installer import uninstall
+
+    report = uninstall(args.names, _target(args), reporter, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    elif not args.quiet:
+        verb = "Would remove" if args.dry_run else "Removed"
+        print(f"{verb} {', '.join(map(str, report.removed))} from {report.target}")
+    return 0
+
+
+def _open_image(args: argparse.Namespace, reporter: Any) -> Any:
+    from .image import Image
+
+    return Image.open(_target(args), reporter)
+
+
+def cmd_list(args: argparse.Namespace, reporter: Any) -> int:
+    image = _open_image(args, reporter)
+    recs = sorted(image.records.values(), key=lambda r: r.key)
+    if args.format == "json":
+        print(json.dumps([{"name": r.name, "version": r.version, "requested": r.requested,
+                           "source": r.source, "files": len(r.files),
+                           "size": sum(f.size for f in r.files)} for r in recs], indent=2))
+    elif args.format == "requirements":
+        for r in recs:
+            print(f"{r.name}=={r.version}")
+    elif sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("Package", "Version", "Files", "Bytes", "Requested",
+                      title=str(image.root), title_justify="left")
+        for r in recs:
+            table.add_row(r.name, r.version, str(len(r.files)),
+                          str(sum(f.size for f in r.files)), "yes" if r.requested else "")
+        Console().print(table)
+    else:
+        width = max([len(r.name) for r in recs] + [7])
+        print(f"{'Package':<{width}}  Version")
+        for r in recs:
+            print(f"{r.name:<{width}}  {r.version}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, reporter: Any) -> int:
+    from .errors import NotInstalled
+    from .specs import normalize, parse_requirement
+
+    image = _open_image(args, reporter)
+    shown = []
+    for name in args.names:
+        key = normalize(name)
+        if key not in image.records and f"micropython-{key}" in image.records:
+            key = f"micropython-{key}"
+        if key not in image.records:
+            raise NotInstalled(name, str(image.root))
+        shown.append(image.records[key])
+    required_by: dict[str, list[str]] = {}
+    for rec in image.records.values():
+        for text in rec.requires:
+            try:
+                required_by.setdefault(parse_requirement(text).key or "", []).append(rec.name)
+            except UpipError:
+                continue
+    out = []
+    for rec in shown:
+        out.append({"name": rec.name, "version": rec.version, "requested": rec.requested,
+                    "source": rec.source, "sha256": rec.sha256, "requires": rec.requires,
+                    "required_by": sorted(required_by.get(rec.key, [])),
+                    "files": [{"path": f.path, "sha256": f.sha256, "size": f.size}
+                              for f in rec.files]})
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    for i, info in enumerate(out):
+        if i:
+            print("---")
+        print(f"Name: {info['name']}\nVersion: {info['version']}\n"
+              f"Requested: {'yes' if info['requested'] else 'no (a dependency)'}\n"
+              f"Source: {info['source']}\nSHA256: {info['sha256']}\n"
+              f"Requires: {', '.join(info['requires'])}\n"
+              f"Required-by: {', '.join(info['required_by'])}\n"
+              f"Location: {image.root}")
+        if args.files:
+            print("Files:")
+            for f in info["files"]:
+                print(f"  {f['path']}")
+    return 0
+
+
+COMMANDS = {"install": cmd_install, "uninstall": cmd_uninstall, "list": cmd_list,
+            "show": cmd_show}

@@ -1,0 +1,299 @@
+"""Read a distribution (upip sdist, standard sdist, wheel, project directory)
+into what an install needs: name, version, dependencies and the files to put
+in the image. Nothing is executed (never setup.py) and nothing is written.
+
+Which files an install takes:
+
+* **upip-format sdist** (no setup.py/pyproject.toml/setup.cfg inside): every
+  member, minus what old upip skipped (``setup.*``, ``PKG-INFO``, ``README*``,
+  ``*.egg-info/*``); dependencies from ``*.egg-info/requires.txt``.
+* **standard sdist** and **project directory**: only the packages and modules
+  (``*.egg-info/top_level.txt`` when present, otherwise discovered: top-level
+  folders holding ``.py`` files and top-level ``.py`` modules, minus tests,
+  docs, examples, build files); ``src/`` layout understood. Dependencies from
+  ``Requires-Dist`` (PKG-INFO), ``requires.txt``, or ``pyproject.toml``.
+* **wheel** (pure Python): everything but ``*.dist-info`` (``.data/purelib``
+  and ``.data/platlib`` are unpacked to the root), every file checked against
+  the wheel's RECORD.
+"""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import hashlib
+import os
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.metadata import parse_email
+
+from .archives import ArchiveContents, Limits, read_archive
+from .errors import CorruptArchive
+
+SKIP_TOP_LEVEL = frozenset({
+    "test", "tests", "testing", "doc", "docs", "example", "examples", "benchmark",
+    "benchmarks", "bench", "build", "dist", "script", "scripts", "tools", "tool", "ci",
+    "setup", "conftest", "noxfile", "tasks", "fabfile", "manage", "venv", "env",
+})
+BUILD_FILES = ("setup.py", "pyproject.toml", "setup.cfg")
+PRUNE_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
+                        "build", "dist", ".tox", ".nox", ".mypy_cache", ".pytest_cache",
+                        ".ruff_cache"})
+
+
+@dataclass
+class Distribution:
+    name: str
+    version: str
+    requires: list[str]
+    files: dict[str, bytes]  # image path -> content
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (member, why)
+    kind: str = "sdist"
+
+
+# -- metadata ----------------------------------------------------------------
+
+
+def parse_metadata(text: bytes, where: str) -> tuple[str | None, str | None, list[str]]:
+    """Name, version and Requires-Dist of a PKG-INFO / METADATA file."""
+    raw, _ = parse_email(text)
+    name = raw.get("name")
+    version = raw.get("version")
+    return (name if isinstance(name, str) else None,
+            version if isinstance(version, str) else None,
+            list(raw.get("requires_dist") or []))
+
+
+def parse_requires_txt(text: str) -> list[str]:
+    """setuptools' ``requires.txt``: plain lines, then ``[extra:marker]`` sections."""
+    result: list[str] = []
+    section_marker = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            extra, _, marker = line[1:-1].partition(":")
+            parts = []
+            if marker.strip():
+                parts.append(f"({marker.strip()})")
+            if extra.strip():
+                parts.append(f'extra == "{extra.strip()}"')
+            section_marker = " and ".join(parts)
+            continue
+        if section_marker:
+            req, _, own = line.partition(";")
+            marker = f"({own.strip()}) and {section_marker}" if own.strip() else section_marker
+            result.append(f"{req.strip()}; {marker}")
+        else:
+            result.append(line)
+    return result
+
+
+# -- file selection -----------------------------------------------------------
+
+
+def _is_cache(path: str) -> bool:
+    return "__pycache__" in path.split("/") or path.endswith((".pyc", ".pyo"))
+
+
+def select_upip_format(paths: Iterable[str]) -> list[str]:
+    """Old upip's rule: everything but setup.*, PKG-INFO, README*, egg-info."""
+    chosen = []
+    for path in paths:
+        if path.startswith(("setup.", "PKG-INFO", "README")) or ".egg-info" in path:
+            continue
+        if not _is_cache(path):
+            chosen.append(path)
+    return chosen
+
+
+def select_package_files(paths: list[str], top_level: list[str] | None) -> dict[str, str]:
+    """Map image path -> source path for the packages and modules of a project.
+
+    ``paths`` are relative to the project root; ``top_level`` names the
+    importable top-level names when known (egg-info ``top_level.txt``).
+    """
+    root = ""
+    if any(p.startswith("src/") and p.endswith(".py") for p in paths):
+        root = "src/"
+    inside = [p[len(root):] for p in paths if p.startswith(root)]
+    if top_level is not None:
+        wanted = set(top_level)
+    else:
+        wanted = set()
+        for path in inside:
+            head, sep, _ = path.partition("/")
+            name = head[:-3] if not sep and head.endswith(".py") else head
+            if not path.endswith(".py") or not name.isidentifier():
+                continue
+            if name.lower() in SKIP_TOP_LEVEL or (not sep and name.startswith("test_")):
+                continue
+            wanted.add(name)
+    chosen = {}
+    for path in inside:
+        head, sep, _ = path.partition("/")
+        if _is_cache(path) or ".egg-info" in head or ".dist-info" in head:
+            continue
+        if (sep and head in wanted) or (not sep and path.endswith(".py") and path[:-3] in wanted):
+            chosen[path] = root + path
+    return chosen
+
+
+# -- archives ------------------------------------------------------------------
+
+
+def _strip_top(archive: str, contents: ArchiveContents) -> tuple[str, dict[str, bytes]]:
+    tops = {path.split("/", 1)[0] for path in contents.files}
+    tops |= {path.split("/", 1)[0] for path, _ in contents.skipped}
+    if len(tops) != 1:
+        raise CorruptArchive(archive, "an sdist's members must all sit in one NAME-VERSION/ folder")
+    top = tops.pop()
+    files = {p[len(top) + 1:]: data for p, data in contents.files.items() if "/" in p}
+    return top, files
+
+
+def _find_one(files: dict[str, bytes], suffix: str) -> str | None:
+    hits = sorted((p for p in files if p.endswith(suffix)), key=lambda p: (p.count("/"), p))
+    return hits[0] if hits else None
+
+
+def read_sdist(archive: str, contents: ArchiveContents) -> Distribution:
+    top, files = _strip_top(archive, contents)
+    skipped = [(p.split("/", 1)[-1], why) for p, why in contents.skipped]
+    pkg_info = files.get("PKG-INFO") or (
+        files[p] if (p := _find_one(files, ".egg-info/PKG-INFO")) else None
+    )
+    name = version = None
+    requires: list[str] = []
+    if pkg_info is not None:
+        name, version, requires = parse_metadata(pkg_info, archive)
+    if not requires and (req_path := _find_one(files, ".egg-info/requires.txt")):
+        requires = parse_requires_txt(files[req_path].decode("utf-8", "replace"))
+    if not name or not version:
+        name, _, version = top.rpartition("-")
+        if not name or not version:
+            raise CorruptArchive(archive, "no PKG-INFO with Name and Version")
+    links = [p for p, _ in skipped]
+    if any(build in files for build in BUILD_FILES):
+        top_level = None
+        if (tl := _find_one(files, ".egg-info/top_level.txt")) is not None:
+            top_level = [n.strip() for n in files[tl].decode("utf-8", "replace").split()]
+        chosen = select_package_files(sorted([*files, *links]), top_level)
+        kind = "sdist"
+    else:
+        chosen = {p: p for p in select_upip_format(sorted([*files, *links]))}
+        kind = "upip-sdist"
+    # A link is reported only where it stood for a file the install would take.
+    reported = [(p, why) for p, why in skipped if p in chosen.values()]
+    taken = {dst: files[src] for dst, src in chosen.items() if src in files}
+    return Distribution(name, version, requires, taken, reported, kind)
+
+
+def _record_hashes(record: bytes) -> dict[str, str]:
+    hashes = {}
+    for line in record.decode("utf-8", "replace").splitlines():
+        parts = line.rsplit(",", 2)
+        if len(parts) == 3 and parts[1].startswith("sha256="):
+            hashes[parts[0]] = parts[1][len("sha256="):]
+    return hashes
+
+
+def read_wheel(archive: str, contents: ArchiveContents) -> Distribution:
+    files = contents.files
+    infos = {p.split("/", 1)[0] for p in files if p.split("/", 1)[0].endswith(".dist-info")}
+    if len(infos) != 1:
+        raise CorruptArchive(archive, "a wheel needs exactly one .dist-info folder")
+    info = infos.pop()
+    if f"{info}/METADATA" not in files:
+        raise CorruptArchive(archive, f"no {info}/METADATA")
+    name, version, requires = parse_metadata(files[f"{info}/METADATA"], archive)
+    if not name or not version:
+        raise CorruptArchive(archive, "METADATA has no Name or Version")
+    record = _record_hashes(files.get(f"{info}/RECORD", b""))
+    chosen: dict[str, bytes] = {}
+    skipped = list(contents.skipped)
+    for path, data in files.items():
+        want = record.get(path)
+        if want is not None:
+            got = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            if got != want:
+                raise CorruptArchive(archive, f"{path} does not match the wheel's RECORD")
+        head, _, rest = path.partition("/")
+        if head == info or _is_cache(path):
+            continue
+        if head.endswith(".data"):
+            scheme, _, inner = rest.partition("/")
+            if scheme in ("purelib", "platlib") and inner:
+                chosen[inner] = data
+            else:
+                skipped.append((path, f"wheel {scheme} file (not installed on MicroPython)"))
+            continue
+        chosen[path] = data
+    return Distribution(name, version, requires, chosen, skipped, "wheel")
+
+
+def read_distribution(archive: str, data: bytes, limits: Limits | None = None) -> Distribution:
+    """Read an archive given its file name and bytes."""
+    contents = read_archive(archive, data, limits)
+    if archive.endswith(".whl"):
+        return read_wheel(archive, contents)
+    return read_sdist(archive, contents)
+
+
+# -- project directories -----------------------------------------------------
+
+
+def _walk(root: Path) -> list[str]:
+    found = []
+    for here, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in PRUNE_DIRS and not d.startswith("."))
+        rel = Path(here).relative_to(root).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        found += [prefix + n for n in sorted(names) if not n.startswith(".")]
+    return found
+
+
+def _project_metadata(root: Path) -> tuple[str, str, list[str]]:
+    pyproject = root / "pyproject.toml"
+    where = str(pyproject)
+    if pyproject.is_file():
+        try:
+            project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project")
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise CorruptArchive(where, f"invalid TOML: {exc}") from None
+        if isinstance(project, dict):
+            name, version = project.get("name"), project.get("version")
+            if not isinstance(version, str) or not isinstance(name, str):
+                raise CorruptArchive(
+                    where, "[project] needs a static name and version (upip never runs a "
+                    "build backend); set them or build an sdist and install that")
+            deps = project.get("dependencies", [])
+            return name, version, [str(d) for d in deps] if isinstance(deps, list) else []
+    setup_cfg = root / "setup.cfg"
+    if setup_cfg.is_file():
+        cfg = configparser.ConfigParser()
+        cfg.read(setup_cfg, encoding="utf-8")
+        name = cfg.get("metadata", "name", fallback=None)
+        version = cfg.get("metadata", "version", fallback=None)
+        if name and version and not version.startswith(("attr:", "file:")):
+            deps = cfg.get("options", "install_requires", fallback="")
+            return name, version, [d.strip() for d in deps.splitlines() if d.strip()]
+    pkg_info = root / "PKG-INFO"
+    if pkg_info.is_file():
+        name, version, requires = parse_metadata(pkg_info.read_bytes(), str(pkg_info))
+        if name and version:
+            return name, version, requires
+    raise CorruptArchive(str(root), "no static name and version in pyproject.toml, setup.cfg "
+                         "or PKG-INFO (upip never runs setup.py)")
+
+
+def read_project(root: Path) -> Distribution:
+    """Read a project directory as if it were its sdist."""
+    name, version, requires = _project_metadata(root)
+    chosen = select_package_files(_walk(root), None)
+    files = {dst: (root / src).read_bytes() for dst, src in chosen.items()}
+    return Distribution(name, version, requires, files, [], "dir")

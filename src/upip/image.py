@@ -1,0 +1,351 @@
+"""The target directory ("image"): its records file and its transactions.
+
+Records file ``DIR/.upip-records``: UTF-8 text, one tab-separated record per
+line, so the device client can read and rewrite it a line at a time::
+
+    upip-records<TAB>1
+    dist<TAB>NAME<TAB>VERSION<TAB>REQUESTED(0|1)<TAB>ARCHIVE_SHA256<TAB>SOURCE
+    req<TAB>REQUIREMENT            (dependencies of the dist above, PEP 508)
+    file<TAB>PATH<TAB>SHA256<TAB>SIZE
+
+A :class:`Transaction` stages every new file in ``DIR/.upip-tx/new``, checks
+it, and only then moves files into place, keeping what it replaces in
+``DIR/.upip-tx/old``. A journal written before the first move lets any failure
+(an exception, Ctrl-C, or a kill followed by the next upip run) put DIR back
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from .errors import ImageError
+from .report import Reporter
+from .specs import normalize
+
+RECORDS_NAME = ".upip-records"
+STAGE_NAME = ".upip-tx"
+RESERVED = (RECORDS_NAME, STAGE_NAME)
+HEADER = "upip-records\t1"
+
+
+@dataclass
+class FileRecord:
+    path: str
+    sha256: str
+    size: int
+
+
+@dataclass
+class DistRecord:
+    name: str
+    version: str
+    requested: bool
+    sha256: str
+    source: str
+    requires: list[str] = field(default_factory=list)
+    files: list[FileRecord] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return normalize(self.name)
+
+
+def parse_records(text: str, where: str) -> dict[str, DistRecord]:
+    lines = text.splitlines()
+    if not lines or lines[0] != HEADER:
+        raise ImageError(where, f"not an upip records file (first line is not {HEADER!r})")
+    records: dict[str, DistRecord] = {}
+    current: DistRecord | None = None
+    for number, line in enumerate(lines[1:], 2):
+        parts = line.split("\t")
+        try:
+            if parts[0] == "dist" and len(parts) == 6:
+                current = DistRecord(parts[1], parts[2], parts[3] == "1", parts[4], parts[5])
+                records[current.key] = current
+            elif parts[0] == "req" and len(parts) == 2 and current is not None:
+                current.requires.append(parts[1])
+            elif parts[0] == "file" and len(parts) == 4 and current is not None:
+                current.files.append(FileRecord(parts[1], parts[2], int(parts[3])))
+            elif line.strip():
+                raise ValueError
+        except ValueError:
+            raise ImageError(where, f"line {number} is damaged: {line[:60]!r}") from None
+    return records
+
+
+def format_records(records: Iterable[DistRecord]) -> str:
+    out = [HEADER]
+    for rec in sorted(records, key=lambda r: r.key):
+        out.append("\t".join(("dist", rec.name, rec.version, "1" if rec.requested else "0",
+                              rec.sha256, rec.source)))
+        out += [f"req\t{r}" for r in rec.requires]
+        out += [f"file\t{f.path}\t{f.sha256}\t{f.size}" for f in sorted(rec.files,
+                                                                       key=lambda f: f.path)]
+    return "\n".join(out) + "\n"
+
+
+def check_image_path(path: str) -> str:
+    """A relative ``a/b`` path that cannot leave the image or touch upip's files."""
+    parts = path.split("/")
+    if (not path or path.startswith("/") or any(p in ("", ".", "..") for p in parts)
+            or parts[0] in RESERVED or "\\" in path or "\x00" in path):
+        raise ImageError(path, "refusing to write this path into the image")
+    return path
+
+
+class Image:
+    """An image directory: records in memory, loaded once."""
+
+    def __init__(self, root: Path, records: dict[str, DistRecord]) -> None:
+        self.root = root
+        self.records = records
+
+    @classmethod
+    def open(cls, root: Path, reporter: Reporter | None = None) -> Image:
+        root = Path(os.path.expanduser(root))
+        if root.exists() and not root.is_dir():
+            raise ImageError(str(root), "exists and is not a directory")
+        stage = root / STAGE_NAME
+        if stage.exists():
+            recover(root, reporter or Reporter())
+        path = root / RECORDS_NAME
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls(root, {})
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ImageError(str(path), f"cannot read it: {exc}") from None
+        return cls(root, parse_records(text, str(path)))
+
+    def owners(self) -> dict[str, list[str]]:
+        """Image path -> keys of the dists that own it."""
+        owned: dict[str, list[str]] = {}
+        for rec in self.records.values():
+            for f in rec.files:
+                owned.setdefault(f.path, []).append(rec.key)
+        return owned
+
+    def intact(self, key: str) -> bool:
+        """Whether every file of an installed dist is present with its size."""
+        for f in self.records[key].files:
+            try:
+                if (self.root / f.path).stat().st_size != f.size:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def transaction(self) -> Transaction:
+        return Transaction(self.root)
+
+
+# -- transactions ----------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Transaction:
+    """Stage ▸ verify ▸ commit, or leave the directory as it was."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.stage = root / STAGE_NAME
+        self.new = self.stage / "new"
+        self.old = self.stage / "old"
+        self.created_root: list[Path] = []  # dirs above and including root we made
+        self.puts: dict[str, str] = {}  # path -> sha256
+        self.deletes: list[str] = []
+        self.committed = False
+
+    def __enter__(self) -> Transaction:
+        missing = []
+        here = self.root
+        while not here.exists():
+            missing.append(here)
+            here = here.parent
+        try:
+            for path in reversed(missing):
+                path.mkdir()
+                self.created_root.append(path)
+            self.stage.mkdir()
+            (self.stage / "pid").write_text(str(os.getpid()))
+            self.new.mkdir()
+        except FileExistsError:
+            self._remove_created_root()
+            raise ImageError(str(self.root), "another upip is changing this directory") from None
+        except OSError as exc:
+            self._cleanup()
+            raise ImageError(str(self.root), f"cannot prepare it: {exc.strerror or exc}") from None
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self.committed:
+            self._cleanup()
+
+    # -- staging ---------------------------------------------------------
+
+    def write(self, path: str, data: bytes, sha256: str) -> None:
+        check_image_path(path)
+        dest = self.new / path
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+        except OSError as exc:
+            raise ImageError(str(self.root), f"cannot stage {path}: {exc.strerror or exc}") from None
+        self.puts[path] = sha256
+
+    def delete(self, path: str) -> None:
+        self.deletes.append(check_image_path(path))
+
+    def verify(self) -> None:
+        """Re-read every staged file and compare it with its expected hash."""
+        for path, sha in self.puts.items():
+            if _sha256(self.new / path) != sha:
+                raise ImageError(str(self.root), f"staged {path} does not read back intact")
+
+    # -- commit ----------------------------------------------------------
+
+    def commit(self, records: Iterable[DistRecord]) -> None:
+        text = format_records(records).encode("utf-8")
+        (self.new / RECORDS_NAME).write_bytes(text)
+        self.verify()
+        real_root = os.path.realpath(self.root)
+        ops = []
+        mkdirs: list[str] = []
+        for path in sorted(self.puts):
+            parent = os.path.dirname(path)
+            while parent and not (self.root / parent).exists() and parent not in mkdirs:
+                mkdirs.append(parent)
+                parent = os.path.dirname(parent)
+        mkdirs.sort(key=lambda p: p.count("/"))
+        ops += [("mkdir", p) for p in mkdirs]
+        ops += [("del", p) for p in self.deletes if p not in self.puts]
+        ops += [("put", p) for p in sorted(self.puts)]
+        ops.append(("put", RECORDS_NAME))
+        journal = "".join(f"{op}\t{path}\n" for op, path in ops)
+        journal += "".join(f"root\t{p}\n" for p in self.created_root)
+        with open(self.stage / "journal", "w", encoding="utf-8") as f:
+            f.write(journal)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            for op, path in ops:
+                target = self.root / path
+                if op == "mkdir":
+                    target.mkdir()
+                    continue
+                if not os.path.realpath(target.parent).startswith(real_root):
+                    raise ImageError(str(self.root), f"{path} would land outside the image")
+                if os.path.lexists(target):
+                    if target.is_dir() and not target.is_symlink():
+                        raise ImageError(str(self.root), f"{path} is a directory in the image")
+                    (self.old / path).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(target, self.old / path)
+                if op == "put":
+                    os.replace(self.new / path, target)
+            os.replace(self.stage / "journal", self.stage / "committed")
+        except BaseException as exc:
+            _rollback(self.root, self.stage)
+            self._remove_created_root()
+            if isinstance(exc, OSError) and not isinstance(exc, ImageError):
+                raise ImageError(str(self.root), f"cannot commit: {exc.strerror or exc}") from None
+            raise
+        self.committed = True
+        shutil.rmtree(self.stage, ignore_errors=True)
+        _prune_empty_dirs(self.root, self.deletes)
+
+    def _cleanup(self) -> None:
+        shutil.rmtree(self.stage, ignore_errors=True)
+        self._remove_created_root()
+
+    def _remove_created_root(self) -> None:
+        for path in reversed(self.created_root):
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        self.created_root = []
+
+
+def _prune_empty_dirs(root: Path, deleted: Iterable[str]) -> None:
+    dirs = {os.path.dirname(p) for p in deleted}
+    for d in sorted(dirs, key=lambda p: -p.count("/")):
+        while d:
+            try:
+                (root / d).rmdir()
+            except OSError:
+                break
+            d = os.path.dirname(d)
+
+
+def _rollback(root: Path, stage: Path) -> None:
+    """Undo the moves a journal lists, newest first; then drop the stage."""
+    journal = stage / "journal"
+    try:
+        lines = journal.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        lines = []
+    ops = [line.split("\t", 1) for line in lines if "\t" in line]
+    for op, path in reversed(ops):
+        if op == "root":
+            continue
+        target, new, old = root / path, stage / "new" / path, stage / "old" / path
+        if op == "mkdir":
+            with contextlib.suppress(OSError):
+                target.rmdir()
+            continue
+        if op == "put" and not new.exists() and os.path.lexists(target):
+            target.unlink()
+        if os.path.lexists(old):
+            os.replace(old, target)
+    shutil.rmtree(stage, ignore_errors=True)
+    for op, path in reversed(ops):
+        if op == "root":
+            try:
+                Path(path).rmdir()
+            except OSError:
+                break
+
+
+def recover(root: Path, reporter: Reporter) -> None:
+    """Finish or undo a transaction that a previous run left behind."""
+    stage = root / STAGE_NAME
+    try:
+        pid = int((stage / "pid").read_text())
+    except (OSError, ValueError):
+        pid = 0
+    if pid and pid != os.getpid() and _alive(pid):
+        raise ImageError(str(root), f"another upip (pid {pid}) is changing this directory")
+    if (stage / "committed").exists():
+        shutil.rmtree(stage, ignore_errors=True)
+        return
+    if (stage / "journal").exists():
+        _rollback(root, stage)
+        reporter.warn(f"{root}: undid an install that was interrupted; the directory is as before")
+    else:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

@@ -1,0 +1,374 @@
+"""The install and uninstall pipelines, from specs to a committed image.
+
+    specs ─▶ sources ─▶ resolver (archives prefetched in parallel) ─▶ plan ─▶ transaction
+
+Everything that can fail (lookups, downloads, hashes, archive checks, file
+conflicts) fails before the transaction moves a single file into the image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import urllib.parse
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from .dists import Distribution, read_distribution, read_project
+from .errors import CorruptArchive, FileConflict, ImageError, NotInstalled, UpipError
+from .fetch import Cache, Fetcher, default_cache_dir, sha256_hex
+from .http import HttpClient
+from .image import DistRecord, FileRecord, Image
+from .report import Reporter
+from .resolve import Finder, Provider, Requirement, Resolved, resolve
+from .sources import Candidate, Source
+from .sources.local import DirectorySource
+from .sources.pypi_json import DEFAULT_INDEX, PyPIJSONSource
+from .sources.simple import SimpleSource
+from .specs import Spec, normalize, parse_requirement
+
+DEFAULT_TARGET = Path("~/.micropython/lib")
+
+
+@dataclass
+class Options:
+    index_url: str = DEFAULT_INDEX
+    extra_index_urls: list[str] = field(default_factory=list)
+    find_links: list[Path] = field(default_factory=list)
+    no_deps: bool = False
+    upgrade: bool = False
+    force_reinstall: bool = False
+    force: bool = False
+    pre: bool = False
+    dry_run: bool = False
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    timeout: float = 15.0
+    retries: int = 3
+    jobs: int = 8
+
+
+@dataclass
+class Item:
+    name: str
+    version: str
+    source: str = ""
+    files: int = 0
+    requested: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+@dataclass
+class InstallReport:
+    target: Path
+    dry_run: bool = False
+    installed: list[Item] = field(default_factory=list)
+    removed: list[Item] = field(default_factory=list)  # old versions replaced or uninstalled
+    unchanged: list[Item] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        def items(xs: list[Item]) -> list[dict[str, object]]:
+            return [vars(x) for x in xs]
+        return {"target": str(self.target), "dry_run": self.dry_run,
+                "installed": items(self.installed), "removed": items(self.removed),
+                "unchanged": items(self.unchanged)}
+
+
+def make_source(location: str, http: HttpClient) -> Source:
+    """A source for an index URL or directory: ``.../simple`` is PEP 503/691."""
+    if "://" not in location:
+        path = Path(location).expanduser()
+        if not path.is_dir():
+            raise UpipError(f"index {location!r} is neither a URL nor a directory")
+        return DirectorySource(path)
+    scheme = urllib.parse.urlparse(location).scheme
+    if scheme not in ("http", "https", "file"):
+        raise UpipError(f"index {location!r}: only http, https and file URLs are supported")
+    tail = urllib.parse.urlparse(location).path.rstrip("/").rsplit("/", 1)[-1]
+    if tail in ("simple", "+simple"):
+        return SimpleSource(location, http)
+    return PyPIJSONSource(location, http)
+
+
+@dataclass
+class Loaded:
+    dist: Distribution
+    sha256: str
+
+
+class DistLoader:
+    """Fetches and reads distributions once each, in the background on request."""
+
+    def __init__(self, fetcher: Fetcher, executor: Executor, reporter: Reporter) -> None:
+        self.fetcher, self.executor, self.reporter = fetcher, executor, reporter
+        self._lock = threading.Lock()
+        self._futures: dict[Candidate, Future[Loaded]] = {}
+
+    def _load(self, cand: Candidate) -> Loaded:
+        data, sha = self.fetcher.fetch(cand)
+        dist = read_distribution(cand.filename, data)
+        try:
+            same = Version(dist.version) == cand.version
+        except InvalidVersion:
+            same = False
+        if normalize(dist.name) != cand.key or not same:
+            self.reporter.warn(f"{cand.filename} calls itself {dist.name} {dist.version}; "
+                               f"installing it as {cand}")
+        return Loaded(dist, sha)
+
+    def submit(self, cand: Candidate) -> Future[Loaded]:
+        with self._lock:
+            fut = self._futures.get(cand)
+            if fut is None:
+                fut = self.executor.submit(self._load, cand)
+                self._futures[cand] = fut
+        return fut
+
+    def preload(self, cand: Candidate, loaded: Loaded) -> None:
+        fut: Future[Loaded] = Future()
+        fut.set_result(loaded)
+        with self._lock:
+            self._futures[cand] = fut
+
+    def get(self, cand: Candidate) -> Loaded:
+        return self.submit(cand).result()
+
+
+def _tree_sha256(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.encode() + b"\0" + sha256_hex(files[path]).encode() + b"\n")
+    return h.hexdigest()
+
+
+def _candidate_for(dist: Distribution, kind: str, url: str, filename: str, source: str,
+                   sha: str) -> Candidate:
+    try:
+        version = Version(dist.version)
+    except InvalidVersion:
+        raise CorruptArchive(filename, f"version {dist.version!r} is not PEP 440") from None
+    return Candidate(dist.name, version, dist.version, kind, url, filename,  # type: ignore[arg-type]
+                     source, sha)
+
+
+def direct_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader) -> Requirement:
+    """Read a local archive, project directory or URL now: its name comes from inside."""
+    if spec.path is not None and spec.path.is_dir():
+        dist = read_project(spec.path)
+        sha = _tree_sha256(dist.files)
+        cand = _candidate_for(dist, "dir", str(spec.path.resolve()), spec.path.name,
+                              str(spec.path), sha)
+    else:
+        if spec.path is not None:
+            url, filename, source = str(spec.path.resolve()), spec.path.name, str(spec.path.parent)
+        else:
+            assert spec.url is not None
+            url = spec.url
+            filename = urllib.parse.unquote(urllib.parse.urlparse(url).path.rsplit("/", 1)[-1])
+            source = url.split("#", 1)[0]
+        probe = Candidate(spec.name or filename, Version("0"), "0", "sdist", url, filename, source)
+        data, sha = fetcher.fetch(probe)
+        dist = read_distribution(filename, data)
+        kind = "wheel" if filename.endswith(".whl") else "sdist"
+        cand = _candidate_for(dist, kind, url, filename, source, sha)
+    if spec.name and normalize(spec.name) != cand.key:
+        raise UpipError(f"{spec.text!r} asks for {spec.name} but the archive is {cand.name}")
+    loader.preload(cand, Loaded(dist, sha))
+    return Requirement(cand.name, extras=spec.extras, direct=cand, text=spec.text)
+
+
+def installed_candidate(rec: DistRecord, root: Path) -> Candidate | None:
+    try:
+        version = Version(rec.version)
+    except InvalidVersion:
+        return None
+    return Candidate(rec.name, version, rec.version, "installed", rec.source, "", str(root),
+                     rec.sha256)
+
+
+@dataclass
+class _Change:
+    resolved: Resolved
+    loaded: Loaded
+    old: DistRecord | None
+
+
+def install(
+    specs: list[Spec],
+    target: Path = DEFAULT_TARGET,
+    options: Options | None = None,
+    reporter: Reporter | None = None,
+    http: HttpClient | None = None,
+) -> InstallReport:
+    """Resolve ``specs``, fetch and verify everything, then commit it into ``target``."""
+    options = options or Options()
+    reporter = reporter or Reporter()
+    image = Image.open(target, reporter)
+    http = http or HttpClient(timeout=options.timeout, retries=options.retries)
+    cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir(), reporter)
+    fetcher = Fetcher(http, cache, reporter)
+    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="upip")
+    try:
+        sources: list[Source] = [make_source(options.index_url, http)]
+        sources += [make_source(u, http) for u in options.extra_index_urls]
+        sources += [DirectorySource(Path(d)) for d in options.find_links]
+        finder = Finder(sources, reporter, pool)
+        loader = DistLoader(fetcher, pool, reporter)
+        wanted = [s for s in specs if s.applies()]
+        named = [s for s in wanted if s.name and not (s.path or s.url)]
+        requirements = [direct_requirement(s, fetcher, loader) for s in wanted
+                        if s.path or s.url]
+        for spec, (name, _) in zip(named, finder.lookup_many(s.name or "" for s in named),
+                                   strict=True):
+            requirements.append(Requirement(name, spec.specifier, spec.extras, text=str(spec)))
+        installed: dict[str, Candidate] = {}
+        if not options.force_reinstall:
+            for key, rec in image.records.items():
+                cand = installed_candidate(rec, image.root)
+                if cand is not None and image.intact(key):
+                    installed[key] = cand
+
+        def dependencies(cand: Candidate) -> list[str]:
+            if cand.kind == "installed":
+                return image.records[cand.key].requires
+            return loader.get(cand).dist.requires
+
+        provider = Provider(finder, dependencies, installed=installed, upgrade=options.upgrade,
+                            pre=options.pre, no_deps=options.no_deps,
+                            prefetch=loader.submit)
+        resolved = resolve(requirements, provider)
+        return _apply(image, resolved, loader, options, reporter)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _apply(image: Image, resolved: list[Resolved], loader: DistLoader, options: Options,
+           reporter: Reporter) -> InstallReport:
+    report = InstallReport(image.root, options.dry_run)
+    records = dict(image.records)
+    changes: list[_Change] = []
+    for res in resolved:
+        key = res.cand.key
+        old = image.records.get(key)
+        if res.cand.kind == "installed":
+            assert old is not None
+            report.unchanged.append(Item(old.name, old.version, old.source, len(old.files),
+                                         old.requested or res.requested))
+            if res.requested and not old.requested:
+                records[key] = DistRecord(**{**vars(old), "requested": True})
+            continue
+        loaded = loader.get(res.cand)
+        if (old is not None and not options.force_reinstall and old.sha256 == loaded.sha256
+                and image.intact(key)):
+            report.unchanged.append(Item(old.name, old.version, old.source, len(old.files),
+                                         old.requested or res.requested))
+            continue
+        changes.append(_Change(res, loaded, old))
+    for change in changes:
+        for member, why in change.loaded.dist.skipped:
+            reporter.warn(f"{change.resolved.cand.filename}: skipped {member} ({why})")
+    puts, deletes = _plan_files(image, changes, options.force)
+    for change in changes:
+        cand, dist = change.resolved.cand, change.loaded.dist
+        requested = change.resolved.requested or bool(change.old and change.old.requested)
+        files = [FileRecord(p, sha256_hex(d), len(d)) for p, d in sorted(dist.files.items())]
+        records[cand.key] = DistRecord(cand.name, cand.version_text, requested,
+                                       change.loaded.sha256, cand.url, list(dist.requires),
+                                       files)
+        report.installed.append(Item(cand.name, cand.version_text, cand.url, len(files),
+                                     requested))
+        if change.old is not None:
+            report.removed.append(Item(change.old.name, change.old.version, change.old.source,
+                                       len(change.old.files), change.old.requested))
+    if options.dry_run or records == image.records:
+        return report
+    with image.transaction() as tx:
+        for path, (data, sha) in puts.items():
+            tx.write(path, data, sha)
+        for path in deletes:
+            tx.delete(path)
+        tx.commit(records.values())
+    image.records = records
+    return report
+
+
+def _plan_files(image: Image, changes: list[_Change], force: bool
+                ) -> tuple[dict[str, tuple[bytes, str]], list[str]]:
+    """New files with their hashes, and old files to delete; conflicts raise."""
+    replacing = {c.old.key for c in changes if c.old is not None}
+    owners = image.owners()
+    puts: dict[str, tuple[bytes, str]] = {}
+    who: dict[str, Candidate] = {}
+    for change in changes:
+        cand = change.resolved.cand
+        for path, data in change.loaded.dist.files.items():
+            sha = sha256_hex(data)
+            if path in puts and puts[path][1] != sha:
+                raise FileConflict(path, [str(who[path]), str(cand)])
+            puts[path], who[path] = (data, sha), cand
+            kept = [k for k in owners.get(path, []) if k not in replacing]
+            for key in kept:
+                rec = image.records[key]
+                theirs = next(f for f in rec.files if f.path == path)
+                if theirs.sha256 != sha:
+                    raise FileConflict(path, [str(cand), f"the installed {rec.name} {rec.version}"],
+                                       "; uninstall one of them")
+            if not owners.get(path) and not force:
+                disk = image.root / path
+                if disk.is_file() and sha256_hex(disk.read_bytes()) != sha:
+                    raise ImageError(str(disk), "exists but no installed package owns it (put "
+                                     "there by hand or another tool?); move it away or pass --force")
+    deletes = []
+    for change in changes:
+        if change.old is None:
+            continue
+        for f in change.old.files:
+            others = [k for k in owners.get(f.path, []) if k not in replacing]
+            if f.path not in puts and not others:
+                deletes.append(f.path)
+    return puts, deletes
+
+
+def uninstall(names: list[str], target: Path = DEFAULT_TARGET,
+              reporter: Reporter | None = None, dry_run: bool = False) -> InstallReport:
+    """Remove installed distributions and the files only they own."""
+    reporter = reporter or Reporter()
+    image = Image.open(target, reporter)
+    report = InstallReport(image.root, dry_run)
+    gone: set[str] = set()
+    for name in names:
+        key = normalize(name)
+        if key not in image.records and "micropython-" + key in image.records:
+            reporter.note(f"{name!r} is not installed; removing 'micropython-{name}'")
+            key = "micropython-" + key
+        if key not in image.records:
+            raise NotInstalled(name, str(image.root))
+        gone.add(key)
+    records = {k: r for k, r in image.records.items() if k not in gone}
+    kept_paths = {f.path for r in records.values() for f in r.files}
+    deletes = sorted({f.path for k in gone for f in image.records[k].files} - kept_paths)
+    for key in sorted(gone):
+        rec = image.records[key]
+        report.removed.append(Item(rec.name, rec.version, rec.source, len(rec.files),
+                                   rec.requested))
+    for rec in records.values():
+        for text in rec.requires:
+            try:
+                dep = parse_requirement(text).key
+            except UpipError:
+                continue
+            if dep in gone:
+                reporter.warn(f"{rec.name} {rec.version} requires {text}, which is now removed")
+    if dry_run:
+        return report
+    with image.transaction() as tx:
+        for path in deletes:
+            tx.delete(path)
+        tx.commit(records.values())
+    return report

@@ -1,0 +1,281 @@
+"""Requirement specs as users type them: names, pins, ranges, mip ``name@1.2``,
+local archives, project directories, URLs and requirements files.
+
+Parsing only: nothing here touches the network, and files are read only by
+:func:`read_requirements` (the parsing of their text is :func:`parse_requirements`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .errors import InvalidSpec, RequirementsFileError
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".whl")
+
+# What PEP 508 markers see when upip installs for MicroPython. MicroPython
+# reports itself as Python 3.4 (sys.version); the platform is unknown on a PC.
+MICROPYTHON_ENVIRONMENT: dict[str, str] = {
+    "implementation_name": "micropython",
+    "implementation_version": "1.24.0",
+    "platform_python_implementation": "MicroPython",
+    "python_version": "3.4",
+    "python_full_version": "3.4.0",
+    "os_name": "",
+    "sys_platform": "",
+    "platform_system": "",
+    "platform_machine": "",
+    "platform_release": "",
+    "platform_version": "",
+    "extra": "",
+}
+
+_MIP_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)@([A-Za-z0-9._+!-]+)$")
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalised project name, used for every lookup and record key."""
+    return str(canonicalize_name(name))
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One thing to install.
+
+    Exactly one of ``name`` (a named requirement), ``path`` (a local archive or
+    project directory) or ``url`` (an archive URL) says where it comes from; a
+    ``name @ url`` requirement has both ``name`` and ``url``.
+    """
+
+    text: str
+    name: str | None = None
+    specifier: SpecifierSet = field(default_factory=SpecifierSet)
+    extras: frozenset[str] = frozenset()
+    marker: Marker | None = None
+    path: Path | None = None
+    url: str | None = None
+    origin: str = ""
+
+    @property
+    def key(self) -> str | None:
+        return normalize(self.name) if self.name else None
+
+    def applies(self, environment: dict[str, str] | None = None) -> bool:
+        """Whether the marker (if any) holds for MicroPython."""
+        if self.marker is None:
+            return True
+        return self.marker.evaluate(dict(environment or MICROPYTHON_ENVIRONMENT))
+
+    def with_name(self, name: str) -> Spec:
+        return Spec(
+            self.text,
+            name,
+            self.specifier,
+            self.extras,
+            self.marker,
+            self.path,
+            self.url,
+            self.origin,
+        )
+
+    def __str__(self) -> str:
+        if self.name and not (self.path or self.url):
+            extras = "[{}]".format(",".join(sorted(self.extras))) if self.extras else ""
+            return f"{self.name}{extras}{self.specifier}"
+        return self.text
+
+
+def _looks_like_path(text: str) -> bool:
+    return (
+        text in (".", "..")
+        or text.startswith(("./", "../", "/", "~"))
+        or os.sep in text
+        or "/" in text
+        or text.endswith(ARCHIVE_SUFFIXES)
+    )
+
+
+def parse_spec(text: str, origin: str = "", base_dir: Path | None = None) -> Spec:
+    """Parse one SPEC as typed on the command line or in a requirements file."""
+    raw = text
+    text = text.strip()
+    if not text:
+        raise InvalidSpec(raw, "empty requirement", origin)
+    if text.startswith(("http://", "https://", "file://")):
+        if not text.split("#", 1)[0].endswith(ARCHIVE_SUFFIXES):
+            raise InvalidSpec(raw, "a URL must point at a .tar.gz or .whl archive", origin)
+        return Spec(text, url=text, origin=origin)
+    mip = _MIP_PIN.match(text)
+    if mip:
+        name, version = mip.groups()
+        if version == "latest":
+            return Spec(text, name=name, origin=origin)
+        try:
+            Version(version)
+        except InvalidVersion:
+            raise InvalidSpec(raw, f"{version!r} is not a version", origin) from None
+        return Spec(text, name=name, specifier=SpecifierSet(f"=={version}"), origin=origin)
+    if " @ " not in text and ";" not in text and _looks_like_path(text):
+        path = Path(os.path.expanduser(text))
+        if base_dir is not None and not path.is_absolute():
+            path = base_dir / path
+        if path.is_dir():
+            return Spec(text, path=path, origin=origin)
+        if path.is_file():
+            if not path.name.endswith(ARCHIVE_SUFFIXES):
+                raise InvalidSpec(raw, "a local file must be a .tar.gz or .whl archive", origin)
+            return Spec(text, path=path, origin=origin)
+        raise InvalidSpec(raw, f"no such file or directory: {path}", origin)
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        raise InvalidSpec(raw, reason, origin) from None
+    url = req.url
+    if url is not None and not url.split("#", 1)[0].endswith(ARCHIVE_SUFFIXES):
+        raise InvalidSpec(raw, "a URL must point at a .tar.gz or .whl archive", origin)
+    return Spec(
+        text,
+        name=req.name,
+        specifier=req.specifier,
+        extras=frozenset(normalize(e) for e in req.extras),
+        marker=req.marker,
+        url=url,
+        origin=origin,
+    )
+
+
+def parse_requirement(text: str, origin: str = "") -> Spec:
+    """A dependency as declared by a distribution (PEP 508 only, no paths)."""
+    try:
+        req = Requirement(text.strip())
+    except InvalidRequirement as exc:
+        raise InvalidSpec(text, str(exc).splitlines()[0], origin) from None
+    return Spec(
+        text.strip(),
+        name=req.name,
+        specifier=req.specifier,
+        extras=frozenset(normalize(e) for e in req.extras),
+        marker=req.marker,
+        url=req.url,
+        origin=origin,
+    )
+
+
+def specifier(text: str) -> SpecifierSet:
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier as exc:
+        raise InvalidSpec(text, str(exc)) from None
+
+
+@dataclass
+class RequirementsFile:
+    """What a requirements file says: specs and the index options it sets."""
+
+    specs: list[Spec] = field(default_factory=list)
+    index_url: str | None = None
+    extra_index_urls: list[str] = field(default_factory=list)
+    find_links: list[Path] = field(default_factory=list)
+    pre: bool = False
+
+    def merge(self, other: RequirementsFile) -> None:
+        self.specs += other.specs
+        self.index_url = other.index_url or self.index_url
+        self.extra_index_urls += other.extra_index_urls
+        self.find_links += other.find_links
+        self.pre = self.pre or other.pre
+
+
+def _logical_lines(text: str) -> Iterable[tuple[int, str]]:
+    pending, start = "", 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1]
+            continue
+        line = pending + line
+        pending = ""
+        if line.lstrip().startswith("#"):
+            continue
+        line = re.sub(r"(^|\s+)#.*$", "", line).strip()
+        if line:
+            yield start, line
+    if pending.strip():
+        yield start, pending.strip()
+
+
+def parse_requirements(
+    text: str,
+    path: Path,
+    read: Callable[[Path], str],
+    _seen: frozenset[Path] = frozenset(),
+) -> RequirementsFile:
+    """Parse a requirements file's text; ``read`` loads nested ``-r`` files."""
+    result = RequirementsFile()
+    base = path.parent
+    for number, line in _logical_lines(text):
+        origin = f"{path}:{number}"
+        if not line.startswith("-"):
+            result.specs.append(parse_spec(line, origin, base_dir=base))
+            continue
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise RequirementsFileError(str(path), number, str(exc)) from None
+        option, value = words[0], words[1] if len(words) > 1 else None
+        if "=" in option and option.startswith("--"):
+            option, value = option.split("=", 1)
+        if option == "--pre":
+            result.pre = True
+            continue
+        if value is None:
+            raise RequirementsFileError(str(path), number, f"{option} needs a value")
+        if option in ("-r", "--requirement"):
+            nested = (base / os.path.expanduser(value)).resolve()
+            if nested in _seen:
+                raise RequirementsFileError(str(path), number, f"{value} includes itself")
+            result.merge(load_requirements(nested, read, _seen | {nested}))
+        elif option in ("-i", "--index-url"):
+            result.index_url = value
+        elif option == "--extra-index-url":
+            result.extra_index_urls.append(value)
+        elif option in ("-f", "--find-links"):
+            result.find_links.append(base / os.path.expanduser(value))
+        else:
+            raise RequirementsFileError(
+                str(path),
+                number,
+                f"unsupported option {option!r} (upip understands -r, -i, "
+                "--extra-index-url, -f and --pre)",
+            )
+    return result
+
+
+def load_requirements(
+    path: Path, read: Callable[[Path], str], _seen: frozenset[Path] = frozenset()
+) -> RequirementsFile:
+    try:
+        text = read(path)
+    except FileNotFoundError:
+        raise RequirementsFileError(str(path), 0, "no such requirements file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RequirementsFileError(str(path), 0, f"cannot read it: {exc}") from None
+    return parse_requirements(text, path, read, _seen | {path.resolve()})
+
+
+def read_requirements(path: Path) -> RequirementsFile:
+    """Read ``path`` (and every file it includes with ``-r``)."""
+    return load_requirements(path, lambda p: p.read_text(encoding="utf-8"))
