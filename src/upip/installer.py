@@ -23,7 +23,7 @@ from .fetch import Cache, Fetcher, default_cache_dir, sha256_hex
 from .http import HttpClient
 from .image import DistRecord, FileRecord, Image
 from .report import Reporter
-from .resolve import Finder, Provider, Requirement, Resolved, resolve
+from .resolve import Finder, Provider, Requirement, Resolved, requirement_text, resolve
 from .sources import Candidate, Source
 from .sources.local import DirectorySource
 from .sources.pypi_json import DEFAULT_INDEX, PyPIJSONSource
@@ -49,6 +49,7 @@ class Options:
     timeout: float = 15.0
     retries: int = 3
     jobs: int = 8
+    cert: str | None = None  # CA bundle for TLS; default: the system's
 
 
 @dataclass
@@ -210,7 +211,8 @@ def install(
     options = options or Options()
     reporter = reporter or Reporter()
     image = Image.open(target, reporter)
-    http = http or HttpClient(timeout=options.timeout, retries=options.retries)
+    http = http or HttpClient(timeout=options.timeout, retries=options.retries,
+                              ca_file=options.cert)
     cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir(), reporter)
     fetcher = Fetcher(http, cache, reporter)
     pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="upip")
@@ -224,9 +226,6 @@ def install(
         named = [s for s in wanted if s.name and not (s.path or s.url)]
         requirements = [direct_requirement(s, fetcher, loader) for s in wanted
                         if s.path or s.url]
-        for spec, (name, _) in zip(named, finder.lookup_many(s.name or "" for s in named),
-                                   strict=True):
-            requirements.append(Requirement(name, spec.specifier, spec.extras, text=str(spec)))
         installed: dict[str, Candidate] = {}
         if not options.force_reinstall:
             for key, rec in image.records.items():
@@ -240,8 +239,11 @@ def install(
             return loader.get(cand).dist.requires
 
         provider = Provider(finder, dependencies, installed=installed, upgrade=options.upgrade,
-                            pre=options.pre, no_deps=options.no_deps,
-                            prefetch=loader.submit)
+                            pre=options.pre, no_deps=options.no_deps, prefetch=loader.submit)
+        names = provider.project_names(s.name or "" for s in named)
+        for spec, name in zip(named, names, strict=True):
+            requirements.append(Requirement(name, spec.specifier, spec.extras,
+                                            text=requirement_text(spec)))
         resolved = resolve(requirements, provider)
         return _apply(image, resolved, loader, options, reporter)
     finally:
@@ -286,7 +288,7 @@ def _apply(image: Image, resolved: list[Resolved], loader: DistLoader, options: 
         if change.old is not None:
             report.removed.append(Item(change.old.name, change.old.version, change.old.source,
                                        len(change.old.files), change.old.requested))
-    if options.dry_run or records == image.records:
+    if options.dry_run or (not changes and records == image.records):
         return report
     with image.transaction() as tx:
         for path, (data, sha) in puts.items():

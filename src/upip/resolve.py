@@ -185,35 +185,46 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         identifier: str,
         requirements: Mapping[str, Iterator[Requirement]],
         incompatibilities: Mapping[str, Iterator[Pick]],
-    ) -> list[Pick]:
+    ) -> Callable[[], Iterator[Pick]]:
         reqs = list(requirements[identifier])
         bad = {p.cand for p in incompatibilities[identifier]}
+        # Lazy: an installed candidate that satisfies is offered before the
+        # index is asked at all, so a re-install needs no network.
+        return lambda: self._matches(reqs, bad)
+
+    def _matches(self, reqs: list[Requirement], bad: set[Candidate]) -> Iterator[Pick]:
         extras = reqs[0].extras
         directs = {r.direct for r in reqs if r.direct is not None}
-        if len(directs) > 1:
-            return []
-        if directs:
-            pool = list(directs)
-        else:
-            _, pool = self.finder.lookup(reqs[0].name)
-            installed = self.installed.get(reqs[0].key)
-            if installed is not None and not self.upgrade:
-                pool = [installed, *(c for c in pool if c.version != installed.version)]
-            elif installed is not None:
-                pool = [installed if c.version == installed.version else c for c in pool]
         allow_pre = self.pre or any(bool(r.specifier.prereleases) for r in reqs)
         exact = any(r.pinned() for r in reqs)
-        matches = []
-        for cand in pool:
+
+        def ok(cand: Candidate) -> bool:
             if cand in bad or (cand.yanked and not exact):
-                continue
+                return False
             if not directs and cand.version.is_prerelease and not allow_pre:
+                return False
+            return all(self._satisfies(r, cand) for r in reqs)
+
+        if len(directs) > 1:
+            return
+        if directs:
+            yield from (Pick(c, extras) for c in directs if ok(c))
+            return
+        installed = self.installed.get(reqs[0].key)
+        if installed is not None and not self.upgrade and ok(installed):
+            yield Pick(installed, extras)
+        _, pool = self.finder.lookup(reqs[0].name)
+        first = True
+        for cand in pool:
+            if installed is not None and cand.version == installed.version:
+                if self.upgrade and ok(installed):
+                    yield Pick(installed, extras)
                 continue
-            if all(self._satisfies(r, cand) for r in reqs):
-                matches.append(Pick(cand, extras))
-        if matches and matches[0].cand.kind in ("sdist", "wheel"):
-            self.prefetch(matches[0].cand)
-        return matches
+            if ok(cand):
+                if first:
+                    self.prefetch(cand)
+                    first = False
+                yield Pick(cand, extras)
 
     @staticmethod
     def _satisfies(req: Requirement, cand: Candidate) -> bool:
@@ -237,12 +248,29 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             spec = parse_requirement(text, origin=f"the requirements of {cand}")
             if self._wanted(spec, candidate.extras):
                 specs.append(spec)
-        for spec, (name, _) in zip(specs, self.finder.lookup_many(s.name or "" for s in specs),
-                                   strict=True):
-            req = Requirement(name, spec.specifier, spec.extras, text=str(spec))
+        for spec, name in zip(specs, self.project_names(s.name or "" for s in specs),
+                              strict=True):
+            req = Requirement(name, spec.specifier, spec.extras, text=requirement_text(spec))
             self.parents.setdefault(req.key, cand)
             result.append(req)
         return result
+
+    def project_names(self, names: Iterable[str]) -> list[str]:
+        """The index's name for each project (``micropython-`` added where needed).
+
+        Installed projects answer from the image, without a lookup."""
+        names = list(names)
+        local = [self._installed_name(n) for n in names]
+        remote = self.finder.lookup_many(n for n, have in zip(names, local, strict=True)
+                                         if have is None)
+        answers = iter(remote)
+        return [have if have is not None else next(answers)[0] for have in local]
+
+    def _installed_name(self, name: str) -> str | None:
+        for key in (normalize(name), "micropython-" + normalize(name)):
+            if key in self.installed:
+                return self.installed[key].name
+        return None
 
     def _wanted(self, spec: Spec, extras: frozenset[str]) -> bool:
         if spec.marker is None:
@@ -261,6 +289,11 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             cand = self.parents.get(cand.key)
         parts.append("requested")
         return " <- ".join(parts)
+
+
+def requirement_text(spec: Spec) -> str:
+    """The requirement as its author wrote it, without the marker."""
+    return spec.text.split(";", 1)[0].strip()
 
 
 class _Reporter(BaseReporter):  # type: ignore[type-arg]
