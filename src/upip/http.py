@@ -101,8 +101,9 @@ class HttpClient:
                     resp.release_conn()
                 if len(body) > MAX_DOCUMENT:
                     raise DownloadTooLarge(url, MAX_DOCUMENT)
-                final = resp.geturl() or url
-                return Response(str(final), resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
+                # geturl() may be a bare path (urllib3 keeps the request target)
+                final = urllib.parse.urljoin(url, resp.geturl() or url)
+                return Response(final, resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
             except MaxRetryError as exc:
                 raise IndexUnreachable(url, _reason(exc)) from exc
             except Urllib3Error as exc:  # body cut short, protocol error
