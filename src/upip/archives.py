@@ -144,7 +144,7 @@ def read_zip(archive: str, data: bytes, limits: Limits | None = None) -> Archive
                     if info.file_size > 4096:
                         raise UnsafeArchive(archive, info.filename, "oversized link")
                     collect.link(info.filename, zf.read(info).decode("utf-8", "replace"))
-                elif mode and not stat.S_ISREG(mode):
+                elif stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # type bits absent: a file
                     raise UnsafeArchive(archive, info.filename, "not a regular file")
                 else:
                     path = collect.admit(info.filename, info.file_size)
