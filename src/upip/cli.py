@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="network timeout per request (default: 15)")
     p.add_argument("--retries", type=int, default=3, metavar="N",
                    help="retries for transient network errors (default: 3)")
+    p.add_argument("--cert", metavar="PEM", default=None,
+                   help="CA bundle to verify TLS with (default: the system's trust store)")
     p.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
                    help="parallel downloads (default: 8)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -169,7 +171,8 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
         no_deps=args.no_deps, upgrade=args.upgrade, force_reinstall=args.force_reinstall,
         force=args.force, pre=args.pre or wanted.pre, dry_run=args.dry_run,
         cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
-        no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs)
+        no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs,
+        cert=args.cert)
     report = install(wanted.specs, _target(args), options, reporter)
     reporter.close()
     if args.json:
