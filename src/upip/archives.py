@@ -20,7 +20,6 @@ import io
 import posixpath
 import stat
 import tarfile
-import zipfile
 import zlib
 from dataclasses import dataclass, field
 
@@ -102,10 +101,35 @@ class _Collector:
         self.contents.skipped.append((path, f"symbolic link to {target}"))
 
 
+def gunzip(archive: str, data: bytes, limit: int) -> bytes:
+    """Inflate a whole gzip stream, checking its CRC and length; bounded."""
+    out = bytearray()
+    while data:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise CorruptArchive(archive, f"bad gzip data: {exc}") from None
+        if len(out) > limit:
+            raise UnsafeArchive(archive, "(gzip stream)", f"inflates to over {limit} bytes")
+        if not inflater.eof:
+            raise CorruptArchive(archive, "the gzip stream is truncated")
+        data = inflater.unused_data  # another gzip member may follow
+        if data and not data.startswith(b"\x1f\x8b"):
+            raise CorruptArchive(archive, "junk after the gzip stream")
+    return bytes(out)
+
+
 def read_tar(archive: str, data: bytes, limits: Limits | None = None) -> ArchiveContents:
-    collect = _Collector(archive, limits or Limits())
+    lim = limits or Limits()
+    collect = _Collector(archive, lim)
+    if data[:2] == b"\x1f\x8b":
+        # tarfile stops at the end-of-archive blocks and never checks the gzip
+        # trailer, so inflate (and verify) the whole stream first. The tar
+        # headers add at most 1 KiB per member on top of the content limit.
+        data = gunzip(archive, data, lim.max_total + 1024 * (lim.max_members + 2))
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
             for member in tar:
                 if member.isdir():
                     collect.admit(member.name, 0)
@@ -132,6 +156,8 @@ def read_tar(archive: str, data: bytes, limits: Limits | None = None) -> Archive
 
 
 def read_zip(archive: str, data: bytes, limits: Limits | None = None) -> ArchiveContents:
+    import zipfile
+
     lim = limits or Limits()
     collect = _Collector(archive, lim)
     try:

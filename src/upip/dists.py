@@ -20,10 +20,9 @@ Which files an install takes:
 from __future__ import annotations
 
 import base64
-import configparser
 import hashlib
 import os
-import tomllib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,9 +173,12 @@ def read_sdist(archive: str, contents: ArchiveContents) -> Distribution:
     if not requires and (req_path := _find_one(files, ".egg-info/requires.txt")):
         requires = parse_requires_txt(files[req_path].decode("utf-8", "replace"))
     if not name or not version:
-        name, _, version = top.rpartition("-")
-        if not name or not version:
+        # NAME-VERSION: the version starts at the first "-" followed by a digit
+        # (versions may contain "-": micropython-pystone_lowmem-3.4.2-4).
+        match = re.match(r"^(.+?)-(\d.*)$", top)
+        if match is None:
             raise CorruptArchive(archive, "no PKG-INFO with Name and Version")
+        name, version = match.groups()
     links = [p for p, _ in skipped]
     if any(build in files for build in BUILD_FILES):
         top_level = None
@@ -213,11 +215,16 @@ def read_wheel(archive: str, contents: ArchiveContents) -> Distribution:
     name, version, requires = parse_metadata(files[f"{info}/METADATA"], archive)
     if not name or not version:
         raise CorruptArchive(archive, "METADATA has no Name or Version")
-    record = _record_hashes(files.get(f"{info}/RECORD", b""))
+    if f"{info}/RECORD" not in files:
+        raise CorruptArchive(archive, f"no {info}/RECORD")
+    record = _record_hashes(files[f"{info}/RECORD"])
+    unhashed = {f"{info}/RECORD", f"{info}/RECORD.jws", f"{info}/RECORD.p7s"}
     chosen: dict[str, bytes] = {}
     skipped = list(contents.skipped)
     for path, data in files.items():
         want = record.get(path)
+        if want is None and path not in unhashed:
+            raise CorruptArchive(archive, f"{path} is not in the wheel's RECORD")
         if want is not None:
             got = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             if got != want:
@@ -250,14 +257,20 @@ def read_distribution(archive: str, data: bytes, limits: Limits | None = None) -
 def _walk(root: Path) -> list[str]:
     found = []
     for here, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in PRUNE_DIRS and not d.startswith("."))
         rel = Path(here).relative_to(root).as_posix()
+        # Tool folders (build, dist, venv...) are pruned at the top only: a
+        # package may well have a subpackage called "build".
+        prune = PRUNE_DIRS if rel == "." else {"__pycache__"}
+        dirs[:] = sorted(d for d in dirs if d not in prune and not d.startswith("."))
         prefix = "" if rel == "." else rel + "/"
         found += [prefix + n for n in sorted(names) if not n.startswith(".")]
     return found
 
 
 def _project_metadata(root: Path) -> tuple[str, str, list[str]]:
+    import configparser
+    import tomllib
+
     pyproject = root / "pyproject.toml"
     where = str(pyproject)
     if pyproject.is_file():
@@ -276,7 +289,10 @@ def _project_metadata(root: Path) -> tuple[str, str, list[str]]:
     setup_cfg = root / "setup.cfg"
     if setup_cfg.is_file():
         cfg = configparser.ConfigParser()
-        cfg.read(setup_cfg, encoding="utf-8")
+        try:
+            cfg.read(setup_cfg, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            raise CorruptArchive(str(setup_cfg), str(exc).splitlines()[0]) from None
         name = cfg.get("metadata", "name", fallback=None)
         version = cfg.get("metadata", "version", fallback=None)
         if name and version and not version.startswith(("attr:", "file:")):

@@ -42,6 +42,7 @@ MICROPYTHON_ENVIRONMENT: dict[str, str] = {
 }
 
 _MIP_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)@([A-Za-z0-9._+!-]+)$")
+_NAMED_URL = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?)\s*@\s*([a-z+]+://.*)$")
 
 
 def normalize(name: str) -> str:
@@ -116,6 +117,9 @@ def parse_spec(text: str, origin: str = "", base_dir: Path | None = None) -> Spe
         if not text.split("#", 1)[0].endswith(ARCHIVE_SUFFIXES):
             raise InvalidSpec(raw, "a URL must point at a .tar.gz or .whl archive", origin)
         return Spec(text, url=text, origin=origin)
+    named_url = _NAMED_URL.match(text)
+    if named_url:  # PEP 508 "name @ url", however it is spaced
+        text = f"{named_url.group(1)} @ {named_url.group(2)}"
     mip = _MIP_PIN.match(text)
     if mip:
         name, version = mip.groups()
@@ -203,14 +207,13 @@ def _logical_lines(text: str) -> Iterable[tuple[int, str]]:
     for number, line in enumerate(text.splitlines(), 1):
         if not pending:
             start = number
-        if line.endswith("\\"):
+        # As pip: a comment ends the line, even one that ends in a backslash.
+        uncommented = re.sub(r"(^|\s+)#.*$", "", line)
+        if uncommented == line and line.endswith("\\"):
             pending += line[:-1]
             continue
-        line = pending + line
+        line = (pending + uncommented).strip()
         pending = ""
-        if line.lstrip().startswith("#"):
-            continue
-        line = re.sub(r"(^|\s+)#.*$", "", line).strip()
         if line:
             yield start, line
     if pending.strip():

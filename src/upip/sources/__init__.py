@@ -86,7 +86,7 @@ def split_filename(filename: str, project: str) -> tuple[str, Kind] | None:
         return None
     want = normalize(project)
     for i, char in enumerate(stem):
-        if char == "-" and normalize(stem[:i]) == want:
+        if char == "-" and normalize(stem[:i]) == want and parse_version(stem[i + 1 :]):
             return stem[i + 1 :], "sdist"
     return None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Iterable, Mapping
-from html.parser import HTMLParser
 from typing import Any
 
 from ..errors import CorruptMetadata, HTTPStatusError
@@ -37,7 +36,7 @@ class SimpleSource:
                 data = json.loads(resp.body)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise CorruptMetadata(url, f"not JSON ({exc})") from None
-            links = list(parse_json_page(data, url))
+            links = list(parse_json_page(data, resp.url))
         else:
             links = list(parse_html_page(resp.body.decode("utf-8", "replace"), resp.url))
         return to_candidates(name, links, self.location)
@@ -60,20 +59,21 @@ def parse_json_page(data: Any, url: str) -> Iterable[Link]:
                sha if isinstance(sha, str) else None, bool(yanked))
 
 
-class _Anchors(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.anchors: list[dict[str, str | None]] = []
-        self.base: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self.anchors.append(dict(attrs))
-        elif tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-
-
 def parse_html_page(text: str, url: str) -> Iterable[Link]:
+    from html.parser import HTMLParser
+
+    class _Anchors(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.anchors: list[dict[str, str | None]] = []
+            self.base: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "a":
+                self.anchors.append(dict(attrs))
+            elif tag == "base" and self.base is None:
+                self.base = dict(attrs).get("href")
+
     parser = _Anchors()
     parser.feed(text)
     base = urllib.parse.urljoin(url, parser.base) if parser.base else url
