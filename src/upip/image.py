@@ -18,7 +18,6 @@ exactly as it was.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 from collections.abc import Iterable
@@ -150,20 +149,19 @@ class Image:
 # -- transactions ----------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class Transaction:
-    """Stage ▸ verify ▸ commit, or leave the directory as it was."""
+    """Stage ▸ verify ▸ commit, or leave the directory as it was.
+
+    The stage is flat: the i-th new file is ``.upip-tx/n<i>`` and the file it
+    replaces is kept as ``.upip-tx/o<i>``, so staging costs one file create per
+    file, and the journal's ``OP<TAB>i<TAB>PATH`` lines are all a rollback needs.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.stage = root / STAGE_NAME
-        self.new = self.stage / "new"
-        self.old = self.stage / "old"
         self.created_root: list[Path] = []  # dirs above and including root we made
-        self.puts: dict[str, str] = {}  # path -> sha256
+        self.puts: dict[str, tuple[int, int]] = {}  # path -> (stage slot, size)
         self.deletes: list[str] = []
         self.committed = False
 
@@ -179,7 +177,6 @@ class Transaction:
                 self.created_root.append(path)
             self.stage.mkdir()
             (self.stage / "pid").write_text(str(os.getpid()))
-            self.new.mkdir()
         except FileExistsError:
             self._remove_created_root()
             raise ImageError(str(self.root), "another upip is changing this directory") from None
@@ -199,65 +196,74 @@ class Transaction:
 
     # -- staging ---------------------------------------------------------
 
-    def write(self, path: str, data: bytes, sha256: str) -> None:
+    def write(self, path: str, data: bytes) -> None:
+        """Stage ``data`` for ``path``."""
         check_image_path(path)
-        dest = self.new / path
+        slot = len(self.puts)
+        self._stage(slot, path, data)
+        self.puts[path] = (slot, len(data))
+
+    def _stage(self, slot: int, path: str, data: bytes) -> None:
+        """Write one staged file and verify the disk took all of it."""
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_bytes(data)
+            fd = os.open(self.stage / f"n{slot}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                view, written = memoryview(data), 0
+                while written < len(data):
+                    written += os.write(fd, view[written:])
+                if os.fstat(fd).st_size != len(data):
+                    raise ImageError(str(self.root), f"staged {path} is short on disk")
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise ImageError(str(self.root), f"cannot stage {path}: {exc.strerror or exc}") from None
-        self.puts[path] = sha256
 
     def delete(self, path: str) -> None:
         self.deletes.append(check_image_path(path))
 
-    def verify(self) -> None:
-        """Re-read every staged file and compare it with its expected hash."""
-        for path, sha in self.puts.items():
-            if _sha256(self.new / path) != sha:
-                raise ImageError(str(self.root), f"staged {path} does not read back intact")
-
     # -- commit ----------------------------------------------------------
 
     def commit(self, records: Iterable[DistRecord]) -> None:
-        text = format_records(records).encode("utf-8")
-        (self.new / RECORDS_NAME).write_bytes(text)
-        self.verify()
+        puts = self.puts
+        slot = len(puts)  # the records file takes the next slot
+        self._stage(slot, RECORDS_NAME, format_records(records).encode("utf-8"))
         real_root = os.path.realpath(self.root)
-        ops = []
+        ops: list[tuple[str, int, str]] = []
         mkdirs: list[str] = []
-        for path in sorted(self.puts):
+        for path in sorted(puts):
             parent = os.path.dirname(path)
-            while parent and not (self.root / parent).exists() and parent not in mkdirs:
+            while parent and parent not in mkdirs and not (self.root / parent).is_dir():
                 mkdirs.append(parent)
                 parent = os.path.dirname(parent)
         mkdirs.sort(key=lambda p: p.count("/"))
-        ops += [("mkdir", p) for p in mkdirs]
-        ops += [("del", p) for p in self.deletes if p not in self.puts]
-        ops += [("put", p) for p in sorted(self.puts)]
-        ops.append(("put", RECORDS_NAME))
-        journal = "".join(f"{op}\t{path}\n" for op, path in ops)
-        journal += "".join(f"root\t{p}\n" for p in self.created_root)
+        ops += [("mkdir", -1, p) for p in mkdirs]
+        extra = slot + 1
+        for path in self.deletes:
+            if path not in puts:
+                ops.append(("del", extra, path))
+                extra += 1
+        ops += [("put", puts[p][0], p) for p in sorted(puts)]
+        ops.append(("put", slot, RECORDS_NAME))
+        journal = "".join(f"{op}\t{i}\t{path}\n" for op, i, path in ops)
+        journal += "".join(f"root\t-1\t{p}\n" for p in self.created_root)
         with open(self.stage / "journal", "w", encoding="utf-8") as f:
             f.write(journal)
             f.flush()
             os.fsync(f.fileno())
         try:
-            for op, path in ops:
+            for op, i, path in ops:
                 target = self.root / path
                 if op == "mkdir":
                     target.mkdir()
                     continue
-                if not os.path.realpath(target.parent).startswith(real_root):
+                if "/" in path and not os.path.realpath(target.parent).startswith(real_root):
                     raise ImageError(str(self.root), f"{path} would land outside the image")
                 if os.path.lexists(target):
                     if target.is_dir() and not target.is_symlink():
                         raise ImageError(str(self.root), f"{path} is a directory in the image")
-                    (self.old / path).parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(target, self.old / path)
+                    os.replace(target, self.stage / f"o{i}")
                 if op == "put":
-                    os.replace(self.new / path, target)
+                    os.replace(self.stage / f"n{i}", target)
             os.replace(self.stage / "journal", self.stage / "committed")
         except BaseException as exc:
             _rollback(self.root, self.stage)
@@ -295,16 +301,15 @@ def _prune_empty_dirs(root: Path, deleted: Iterable[str]) -> None:
 
 def _rollback(root: Path, stage: Path) -> None:
     """Undo the moves a journal lists, newest first; then drop the stage."""
-    journal = stage / "journal"
     try:
-        lines = journal.read_text(encoding="utf-8").splitlines()
+        lines = (stage / "journal").read_text(encoding="utf-8").splitlines()
     except OSError:
         lines = []
-    ops = [line.split("\t", 1) for line in lines if "\t" in line]
-    for op, path in reversed(ops):
+    ops = [line.split("\t", 2) for line in lines if line.count("\t") == 2]
+    for op, i, path in reversed(ops):
         if op == "root":
             continue
-        target, new, old = root / path, stage / "new" / path, stage / "old" / path
+        target, new, old = root / path, stage / f"n{i}", stage / f"o{i}"
         if op == "mkdir":
             with contextlib.suppress(OSError):
                 target.rmdir()
@@ -314,7 +319,7 @@ def _rollback(root: Path, stage: Path) -> None:
         if os.path.lexists(old):
             os.replace(old, target)
     shutil.rmtree(stage, ignore_errors=True)
-    for op, path in reversed(ops):
+    for op, _, path in reversed(ops):
         if op == "root":
             try:
                 Path(path).rmdir()

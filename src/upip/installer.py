@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import threading
 import urllib.parse
+from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from .dists import Distribution, read_distribution, read_project
@@ -106,8 +108,10 @@ class Loaded:
 class DistLoader:
     """Fetches and reads distributions once each, in the background on request."""
 
-    def __init__(self, fetcher: Fetcher, executor: Executor, reporter: Reporter) -> None:
+    def __init__(self, fetcher: Fetcher, executor: Executor, reporter: Reporter,
+                 on_loaded: Callable[[Distribution], object] | None = None) -> None:
         self.fetcher, self.executor, self.reporter = fetcher, executor, reporter
+        self.on_loaded = on_loaded  # called in the worker with every dist read
         self._lock = threading.Lock()
         self._futures: dict[Candidate, Future[Loaded]] = {}
 
@@ -121,6 +125,8 @@ class DistLoader:
         if normalize(dist.name) != cand.key or not same:
             self.reporter.warn(f"{cand.filename} calls itself {dist.name} {dist.version}; "
                                f"installing it as {cand}")
+        if self.on_loaded is not None:
+            self.on_loaded(dist)
         return Loaded(dist, sha)
 
     def submit(self, cand: Candidate) -> Future[Loaded]:
@@ -193,6 +199,55 @@ def installed_candidate(rec: DistRecord, root: Path) -> Candidate | None:
                      rec.sha256)
 
 
+class Crawler:
+    """Walks the dependency graph ahead of the resolver, in the worker threads.
+
+    resolvelib asks for one thing at a time; the crawler makes sure the answer
+    is already on its way: once a project is found, its newest final release
+    starts downloading; once an archive is read, its dependencies are looked
+    up. A guess the resolver does not take costs one small download.
+    """
+
+    def __init__(self, installed: dict[str, Candidate], options: Options) -> None:
+        self.installed, self.options = installed, options
+        self.finder: Finder | None = None
+        self.loader: DistLoader | None = None
+        self._lock = threading.Lock()
+        self._ranges: dict[str, list[SpecifierSet]] = {}  # what was asked of each project
+
+    def want(self, spec: Spec) -> None:
+        """Remember the range a project was asked for, before looking it up."""
+        if spec.key is not None:
+            with self._lock:
+                self._ranges.setdefault(spec.key, []).append(spec.specifier)
+                self._ranges.setdefault("micropython-" + spec.key, []).append(spec.specifier)
+
+    def found(self, cands: list[Candidate]) -> None:
+        key = cands[0].key
+        if self.loader is None or (key in self.installed and not self.options.upgrade):
+            return
+        with self._lock:
+            ranges = list(self._ranges.get(key, []))
+        for cand in cands:
+            if cand.yanked or (cand.version.is_prerelease and not self.options.pre):
+                continue
+            if all(r.contains(cand.version, prereleases=True) for r in ranges):
+                self.loader.submit(cand)
+                return
+
+    def loaded(self, dist: Distribution) -> None:
+        if self.finder is None or self.options.no_deps:
+            return
+        for text in dist.requires:
+            try:
+                spec = parse_requirement(text)
+            except UpipError:
+                continue  # reported when the resolver reads it
+            if spec.name and spec.applies() and spec.key not in self.installed:
+                self.want(spec)
+                self.finder.submit(spec.name)
+
+
 @dataclass
 class _Change:
     resolved: Resolved
@@ -220,19 +275,20 @@ def install(
         sources: list[Source] = [make_source(options.index_url, http)]
         sources += [make_source(u, http) for u in options.extra_index_urls]
         sources += [DirectorySource(Path(d)) for d in options.find_links]
-        finder = Finder(sources, reporter, pool)
-        loader = DistLoader(fetcher, pool, reporter)
-        wanted = [s for s in specs if s.applies()]
-        named = [s for s in wanted if s.name and not (s.path or s.url)]
-        requirements = [direct_requirement(s, fetcher, loader) for s in wanted
-                        if s.path or s.url]
         installed: dict[str, Candidate] = {}
         if not options.force_reinstall:
             for key, rec in image.records.items():
                 cand = installed_candidate(rec, image.root)
                 if cand is not None and image.intact(key):
                     installed[key] = cand
-
+        crawl = Crawler(installed, options)
+        finder = Finder(sources, reporter, pool, on_found=crawl.found)
+        loader = DistLoader(fetcher, pool, reporter, on_loaded=crawl.loaded)
+        crawl.finder, crawl.loader = finder, loader
+        wanted = [s for s in specs if s.applies()]
+        named = [s for s in wanted if s.name and not (s.path or s.url)]
+        requirements = [direct_requirement(s, fetcher, loader) for s in wanted
+                        if s.path or s.url]
         def dependencies(cand: Candidate) -> list[str]:
             if cand.kind == "installed":
                 return image.records[cand.key].requires
@@ -240,6 +296,8 @@ def install(
 
         provider = Provider(finder, dependencies, installed=installed, upgrade=options.upgrade,
                             pre=options.pre, no_deps=options.no_deps, prefetch=loader.submit)
+        for spec in named:
+            crawl.want(spec)
         names = provider.project_names(s.name or "" for s in named)
         for spec, name in zip(named, names, strict=True):
             requirements.append(Requirement(name, spec.specifier, spec.extras,
@@ -291,8 +349,8 @@ def _apply(image: Image, resolved: list[Resolved], loader: DistLoader, options: 
     if options.dry_run or (not changes and records == image.records):
         return report
     with image.transaction() as tx:
-        for path, (data, sha) in puts.items():
-            tx.write(path, data, sha)
+        for path, (data, _) in puts.items():
+            tx.write(path, data)
         for path in deletes:
             tx.delete(path)
         tx.commit(records.values())

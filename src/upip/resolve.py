@@ -34,10 +34,12 @@ class Finder:
     prefixed name is tried (MicroPython's naming convention) and a note says so.
     """
 
-    def __init__(self, sources: Sequence[Source], reporter: Reporter, executor: Executor) -> None:
+    def __init__(self, sources: Sequence[Source], reporter: Reporter, executor: Executor,
+                 on_found: Callable[[list[Candidate]], object] | None = None) -> None:
         self.sources = list(sources)
         self.reporter = reporter
         self.executor = executor
+        self.on_found = on_found  # called in the worker with every project found
         self._lock = threading.Lock()
         self._futures: dict[str, Future[tuple[str, list[Candidate]]]] = {}
 
@@ -71,6 +73,8 @@ class Finder:
             raise ProjectNotFound(name, [s.location for s in self.sources], tried)
         if found:
             name = found[0].name
+            if self.on_found is not None:
+                self.on_found(found)
         return name, found
 
     def submit(self, name: str) -> Future[tuple[str, list[Candidate]]]:
@@ -162,6 +166,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         self.prefetch = prefetch
         self.environment = dict(environment)
         self.parents: dict[str, Candidate | None] = {}
+        self._checked: dict[tuple[int, int], tuple[Requirement, Candidate, bool]] = {}
 
     def identify(self, requirement_or_candidate: Requirement | Pick) -> str:
         return requirement_or_candidate.identifier
@@ -226,11 +231,18 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
                     first = False
                 yield Pick(cand, extras)
 
-    @staticmethod
-    def _satisfies(req: Requirement, cand: Candidate) -> bool:
+    def _satisfies(self, req: Requirement, cand: Candidate) -> bool:
+        # resolvelib re-checks every pin after each step; memoise by identity
+        # (the objects are kept in the entry, so their ids stay theirs).
+        hit = self._checked.get((id(req), id(cand)))
+        if hit is not None:
+            return hit[2]
         if req.direct is not None:
-            return cand == req.direct
-        return req.specifier.contains(cand.version, prereleases=True)
+            ok = cand == req.direct
+        else:
+            ok = req.specifier.contains(cand.version, prereleases=True)
+        self._checked[(id(req), id(cand))] = (req, cand, ok)
+        return ok
 
     def is_satisfied_by(self, requirement: Requirement, candidate: Pick) -> bool:
         return self._satisfies(requirement, candidate.cand)

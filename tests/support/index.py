@@ -20,6 +20,7 @@ import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -47,7 +48,9 @@ def _norm(name: str) -> str:
     return str(canonicalize_name(name))
 
 
-def write_index(root: Path, dists: list[Dist], base_url: str, mip: bool = False) -> None:
+def write_index(root: Path, dists: list[Dist], base_url: str, mip: bool = False,
+                absolute: bool = False) -> None:
+    """``absolute``: simple-index links as full URLs (as pypi.org), not relative."""
     files = root / "files"
     files.mkdir(parents=True, exist_ok=True)
     by_project: dict[str, list[Dist]] = {}
@@ -60,7 +63,7 @@ def write_index(root: Path, dists: list[Dist], base_url: str, mip: bool = False)
     (simple / "index.html").write_text(f"<!DOCTYPE html><html><body>\n{links}</body></html>\n")
     for key, project in by_project.items():
         _write_json_api(root / "pypi" / key, project, base_url)
-        _write_simple(simple / key, project)
+        _write_simple(simple / key, project, f"{base_url}/files/" if absolute else "../../files/")
         if mip:
             _write_mip(root / "mip", project)
 
@@ -99,19 +102,19 @@ def _write_json_api(folder: Path, project: list[Dist], base_url: str) -> None:
             "urls": entries, "last_serial": 1}))
 
 
-def _write_simple(folder: Path, project: list[Dist]) -> None:
+def _write_simple(folder: Path, project: list[Dist], prefix: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     anchors = []
     for d in project:
         yanked = ' data-yanked="fixture"' if d.yanked else ""
-        href = html.escape(f"../../files/{d.filename}#sha256={d.sha256}")
+        href = html.escape(f"{prefix}{d.filename}#sha256={d.sha256}")
         anchors.append(f'<a href="{href}"{yanked}>{html.escape(d.filename)}</a><br>')
     (folder / "index.html").write_text(
         "<!DOCTYPE html><html><body>\n" + "\n".join(anchors) + "\n</body></html>\n")
     (folder / "index.json").write_text(json.dumps({
         "meta": {"api-version": "1.1"},
         "name": _norm(project[0].name),
-        "files": [{"filename": d.filename, "url": f"../../files/{d.filename}",
+        "files": [{"filename": d.filename, "url": f"{prefix}{d.filename}",
                    "hashes": {"sha256": d.sha256}, "yanked": d.yanked} for d in project],
         "versions": sorted({d.version for d in project}),
     }))
@@ -131,8 +134,9 @@ def _write_mip(root: Path, project: list[Dist]) -> None:
                 rel = m.name.split("/", 1)[1]
                 data = tar.extractfile(m).read()  # type: ignore[union-attr]
                 if rel.endswith("requires.txt"):
-                    deps = [[line.strip(), "latest"] for line in data.decode().splitlines()
-                            if line.strip()]
+                    # mip has no ranges: a dependency is a bare name at "latest"
+                    deps = [[Requirement(line).name, "latest"]
+                            for line in data.decode().splitlines() if line.strip()]
                     continue
                 if ".egg-info" in rel or rel.startswith(("setup.", "PKG-INFO", "README")):
                     continue
