@@ -246,17 +246,17 @@ class Transaction:
         ops.append(("put", slot, RECORDS_NAME))
         journal = "".join(f"{op}\t{i}\t{path}\n" for op, i, path in ops)
         journal += "".join(f"root\t-1\t{p}\n" for p in self.created_root)
-        with open(self.stage / "journal", "w", encoding="utf-8") as f:
-            f.write(journal)
-            f.flush()
-            os.fsync(f.fileno())
         try:
+            with open(self.stage / "journal", "w", encoding="utf-8") as f:
+                f.write(journal)
+                f.flush()
+                os.fsync(f.fileno())
             for op, i, path in ops:
                 target = self.root / path
                 if op == "mkdir":
                     target.mkdir()
                     continue
-                if "/" in path and not os.path.realpath(target.parent).startswith(real_root):
+                if "/" in path and not _inside(real_root, os.path.realpath(target.parent)):
                     raise ImageError(str(self.root), f"{path} would land outside the image")
                 if os.path.lexists(target):
                     if target.is_dir() and not target.is_symlink():
@@ -286,6 +286,10 @@ class Transaction:
             except OSError:
                 break
         self.created_root = []
+
+
+def _inside(root: str, path: str) -> bool:
+    return os.path.commonpath([root, path]) == root
 
 
 def _prune_empty_dirs(root: Path, deleted: Iterable[str]) -> None:

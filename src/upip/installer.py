@@ -12,7 +12,7 @@ import hashlib
 import threading
 import urllib.parse
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from .sources.local import DirectorySource
 from .sources.pypi_json import DEFAULT_INDEX, PyPIJSONSource
 from .sources.simple import SimpleSource
 from .specs import Spec, normalize, parse_requirement
+from .workers import DaemonPool
 
 DEFAULT_TARGET = Path("~/.micropython/lib")
 
@@ -270,7 +271,7 @@ def install(
                               ca_file=options.cert)
     cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir(), reporter)
     fetcher = Fetcher(http, cache, reporter)
-    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="upip")
+    pool = DaemonPool(options.jobs)
     try:
         sources: list[Source] = [make_source(options.index_url, http)]
         sources += [make_source(u, http) for u in options.extra_index_urls]
