@@ -66,6 +66,11 @@ class Item:
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
 
+    @classmethod
+    def of(cls, rec: DistRecord, requested: bool | None = None) -> Item:
+        return cls(rec.name, rec.version, rec.source, len(rec.files),
+                   rec.requested if requested is None else requested)
+
 
 @dataclass
 class InstallReport:
@@ -200,21 +205,39 @@ def installed_candidate(rec: DistRecord, root: Path) -> Candidate | None:
                      rec.sha256)
 
 
-class Crawler:
-    """Walks the dependency graph ahead of the resolver, in the worker threads.
+class Session:
+    """The I/O side of one install: sources, downloads, and a crawl ahead of
+    the resolver, all on one pool of worker threads.
 
-    resolvelib asks for one thing at a time; the crawler makes sure the answer
-    is already on its way: once a project is found, its newest final release
-    starts downloading; once an archive is read, its dependencies are looked
-    up. A guess the resolver does not take costs one small download.
+    resolvelib asks for one thing at a time; the crawl makes sure the answer
+    is already on its way: once a project is found, its newest release in the
+    range it was asked for starts downloading; once an archive is read, its
+    dependencies are looked up. A guess the resolver does not take costs one
+    small download.
     """
 
-    def __init__(self, installed: dict[str, Candidate], options: Options) -> None:
-        self.installed, self.options = installed, options
-        self.finder: Finder | None = None
-        self.loader: DistLoader | None = None
+    def __init__(self, options: Options, reporter: Reporter,
+                 installed: dict[str, Candidate], http: HttpClient | None = None) -> None:
+        self.options, self.installed = options, installed
+        self.http = http or HttpClient(timeout=options.timeout, retries=options.retries,
+                                       ca_file=options.cert)
+        cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir(),
+                                                    reporter)
+        self.fetcher = Fetcher(self.http, cache, reporter)
+        self.pool = DaemonPool(options.jobs)
+        sources: list[Source] = [make_source(options.index_url, self.http)]
+        sources += [make_source(u, self.http) for u in options.extra_index_urls]
+        sources += [DirectorySource(Path(d)) for d in options.find_links]
+        self.finder = Finder(sources, reporter, self.pool, on_found=self._found)
+        self.loader = DistLoader(self.fetcher, self.pool, reporter, on_loaded=self._loaded)
         self._lock = threading.Lock()
         self._ranges: dict[str, list[SpecifierSet]] = {}  # what was asked of each project
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     def want(self, spec: Spec) -> None:
         """Remember the range a project was asked for, before looking it up."""
@@ -223,9 +246,9 @@ class Crawler:
                 self._ranges.setdefault(spec.key, []).append(spec.specifier)
                 self._ranges.setdefault("micropython-" + spec.key, []).append(spec.specifier)
 
-    def found(self, cands: list[Candidate]) -> None:
+    def _found(self, cands: list[Candidate]) -> None:
         key = cands[0].key
-        if self.loader is None or (key in self.installed and not self.options.upgrade):
+        if key in self.installed and not self.options.upgrade:
             return
         with self._lock:
             ranges = list(self._ranges.get(key, []))
@@ -236,8 +259,8 @@ class Crawler:
                 self.loader.submit(cand)
                 return
 
-    def loaded(self, dist: Distribution) -> None:
-        if self.finder is None or self.options.no_deps:
+    def _loaded(self, dist: Distribution) -> None:
+        if self.options.no_deps:
             return
         for text in dist.requires:
             try:
@@ -267,46 +290,34 @@ def install(
     options = options or Options()
     reporter = reporter or Reporter()
     image = Image.open(target, reporter)
-    http = http or HttpClient(timeout=options.timeout, retries=options.retries,
-                              ca_file=options.cert)
-    cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir(), reporter)
-    fetcher = Fetcher(http, cache, reporter)
-    pool = DaemonPool(options.jobs)
-    try:
-        sources: list[Source] = [make_source(options.index_url, http)]
-        sources += [make_source(u, http) for u in options.extra_index_urls]
-        sources += [DirectorySource(Path(d)) for d in options.find_links]
-        installed: dict[str, Candidate] = {}
-        if not options.force_reinstall:
-            for key, rec in image.records.items():
-                cand = installed_candidate(rec, image.root)
-                if cand is not None and image.intact(key):
-                    installed[key] = cand
-        crawl = Crawler(installed, options)
-        finder = Finder(sources, reporter, pool, on_found=crawl.found)
-        loader = DistLoader(fetcher, pool, reporter, on_loaded=crawl.loaded)
-        crawl.finder, crawl.loader = finder, loader
+    installed: dict[str, Candidate] = {}
+    if not options.force_reinstall:
+        for key, rec in image.records.items():
+            cand = installed_candidate(rec, image.root)
+            if cand is not None and image.intact(key):
+                installed[key] = cand
+    with Session(options, reporter, installed, http) as session:
         wanted = [s for s in specs if s.applies()]
+        requirements = [direct_requirement(s, session.fetcher, session.loader)
+                        for s in wanted if s.path or s.url]
         named = [s for s in wanted if s.name and not (s.path or s.url)]
-        requirements = [direct_requirement(s, fetcher, loader) for s in wanted
-                        if s.path or s.url]
+
         def dependencies(cand: Candidate) -> list[str]:
             if cand.kind == "installed":
                 return image.records[cand.key].requires
-            return loader.get(cand).dist.requires
+            return session.loader.get(cand).dist.requires
 
-        provider = Provider(finder, dependencies, installed=installed, upgrade=options.upgrade,
-                            pre=options.pre, no_deps=options.no_deps, prefetch=loader.submit)
+        provider = Provider(session.finder, dependencies, installed=installed,
+                            upgrade=options.upgrade, pre=options.pre, no_deps=options.no_deps,
+                            prefetch=session.loader.submit)
         for spec in named:
-            crawl.want(spec)
+            session.want(spec)
         names = provider.project_names(s.name or "" for s in named)
         for spec, name in zip(named, names, strict=True):
             requirements.append(Requirement(name, spec.specifier, spec.extras,
                                             text=requirement_text(spec)))
         resolved = resolve(requirements, provider)
-        return _apply(image, resolved, loader, options, reporter)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        return _apply(image, resolved, session.loader, options, reporter)
 
 
 def _apply(image: Image, resolved: list[Resolved], loader: DistLoader, options: Options,
@@ -319,16 +330,14 @@ def _apply(image: Image, resolved: list[Resolved], loader: DistLoader, options: 
         old = image.records.get(key)
         if res.cand.kind == "installed":
             assert old is not None
-            report.unchanged.append(Item(old.name, old.version, old.source, len(old.files),
-                                         old.requested or res.requested))
+            report.unchanged.append(Item.of(old, old.requested or res.requested))
             if res.requested and not old.requested:
                 records[key] = DistRecord(**{**vars(old), "requested": True})
             continue
         loaded = loader.get(res.cand)
         if (old is not None and not options.force_reinstall and old.sha256 == loaded.sha256
                 and image.intact(key)):
-            report.unchanged.append(Item(old.name, old.version, old.source, len(old.files),
-                                         old.requested or res.requested))
+            report.unchanged.append(Item.of(old, old.requested or res.requested))
             continue
         changes.append(_Change(res, loaded, old))
     for change in changes:
@@ -345,8 +354,7 @@ def _apply(image: Image, resolved: list[Resolved], loader: DistLoader, options: 
         report.installed.append(Item(cand.name, cand.version_text, cand.url, len(files),
                                      requested))
         if change.old is not None:
-            report.removed.append(Item(change.old.name, change.old.version, change.old.source,
-                                       len(change.old.files), change.old.requested))
+            report.removed.append(Item.of(change.old))
     if options.dry_run or (not changes and records == image.records):
         return report
     with image.transaction() as tx:
@@ -416,8 +424,7 @@ def uninstall(names: list[str], target: Path = DEFAULT_TARGET,
     deletes = sorted({f.path for k in gone for f in image.records[k].files} - kept_paths)
     for key in sorted(gone):
         rec = image.records[key]
-        report.removed.append(Item(rec.name, rec.version, rec.source, len(rec.files),
-                                   rec.requested))
+        report.removed.append(Item.of(rec))
     for rec in records.values():
         for text in rec.requires:
             try:
