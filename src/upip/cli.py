@@ -106,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     _common(p)
 
+    p = sub.add_parser("bootstrap", help="put the device client into an image",
+                       description="Put upip's device client into DIR (as .mpy), so that a "
+                                   "board with the image can run `micropython -m upip install` "
+                                   "itself.")
+    p.add_argument("--no-mpy", action="store_true", help="copy .py sources instead of .mpy")
+    p.add_argument("--ca", metavar="CERT", default=None,
+                   help="CA certificate (PEM or DER) the device checks TLS against, stored "
+                        "as upip/ca.der; without one the device warns that TLS is unverified")
+    _common(p)
+
     p = sub.add_parser("list", help="list installed packages",
                        description="List the packages installed in an image.")
     p.add_argument("--format", choices=["table", "json", "requirements"], default="table",
@@ -189,6 +199,18 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
               f"{', '.join(map(str, replaced))}")
     if report.unchanged and not report.installed:
         print(f"Already installed: {', '.join(map(str, report.unchanged))}")
+    return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace, reporter: Any) -> int:
+    from .bootstrap import bootstrap
+
+    report = bootstrap(_target(args), mpy=not args.no_mpy,
+                       ca=Path(args.ca) if args.ca else None, reporter=reporter)
+    if not args.quiet:
+        done = report.installed or report.unchanged
+        print(f"{'Installed' if report.installed else 'Already installed'} "
+              f"{', '.join(map(str, done))} into {report.target}")
     return 0
 
 
@@ -284,5 +306,5 @@ def cmd_show(args: argparse.Namespace, reporter: Any) -> int:
     return 0
 
 
-COMMANDS = {"install": cmd_install, "uninstall": cmd_uninstall, "list": cmd_list,
+COMMANDS = {"install": cmd_install, "bootstrap": cmd_bootstrap, "uninstall": cmd_uninstall, "list": cmd_list,
             "show": cmd_show}

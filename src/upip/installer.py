@@ -317,11 +317,12 @@ def install(
             requirements.append(Requirement(name, spec.specifier, spec.extras,
                                             text=requirement_text(spec)))
         resolved = resolve(requirements, provider)
-        return _apply(image, resolved, session.loader, options, reporter)
+        return apply(image, resolved, session.loader.get, options, reporter)
 
 
-def _apply(image: Image, resolved: list[Resolved], loader: DistLoader, options: Options,
-           reporter: Reporter) -> InstallReport:
+def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Loaded],
+          options: Options, reporter: Reporter) -> InstallReport:
+    """Commit the resolved set into the image (``load`` gives each one's files)."""
     report = InstallReport(image.root, options.dry_run)
     records = dict(image.records)
     changes: list[_Change] = []
@@ -334,7 +335,7 @@ def _apply(image: Image, resolved: list[Resolved], loader: DistLoader, options: 
             if res.requested and not old.requested:
                 records[key] = DistRecord(**{**vars(old), "requested": True})
             continue
-        loaded = loader.get(res.cand)
+        loaded = load(res.cand)
         if (old is not None and not options.force_reinstall and old.sha256 == loaded.sha256
                 and image.intact(key)):
             report.unchanged.append(Item.of(old, old.requested or res.requested))

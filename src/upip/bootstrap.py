@@ -1,0 +1,84 @@
+"""``upip bootstrap``: put the device client into an image.
+
+The client's sources ship inside this package (``upip/device/upip``); they are
+compiled with mpy-cross (or copied as ``.py``) and committed into the image
+like any distribution, under the name ``upip``, so ``upip list`` shows it and
+``upip uninstall upip`` removes it. An optional CA certificate (PEM or DER)
+is stored as ``upip/ca.der``, where the device client looks for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+from importlib import resources
+from pathlib import Path
+
+from packaging.version import Version
+
+from . import __version__
+from .dists import Distribution
+from .errors import UpipError
+from .image import Image
+from .installer import InstallReport, Loaded, Options, apply
+from .mpy import compile_source, mpy_name
+from .report import Reporter
+from .resolve import Resolved
+from .sources import Candidate
+
+SOURCE = "upip bootstrap"
+
+
+def device_sources() -> dict[str, bytes]:
+    """``upip/<module>.py`` -> source, for every module of the device client."""
+    folder = resources.files("upip") / "device" / "upip"
+    found = {f"upip/{item.name}": item.read_bytes() for item in folder.iterdir()
+             if item.name.endswith(".py")}
+    if "upip/__init__.py" not in found:
+        raise UpipError("the device client's sources are missing from this upip install")
+    return found
+
+
+def ca_to_der(data: bytes, name: str) -> bytes:
+    """One CA certificate as DER (the device's TLS library reads DER only)."""
+    if data[:1] == b"\x30":
+        return data
+    text = data.decode("ascii", "replace")
+    count = text.count("-----BEGIN CERTIFICATE-----")
+    if count != 1:
+        raise UpipError(f"{name}: give exactly one PEM or DER certificate (found {count}); "
+                        "the device checks TLS against one root CA")
+    try:
+        return ssl.PEM_cert_to_DER_cert(text[text.index("-----BEGIN"):])
+    except ValueError as exc:
+        raise UpipError(f"{name}: not a PEM certificate ({exc})") from None
+
+
+def client_files(*, mpy: bool = True, ca: Path | None = None) -> dict[str, bytes]:
+    files = {}
+    for path, source in sorted(device_sources().items()):
+        if mpy:
+            files[mpy_name(path)] = compile_source(source, path)
+        else:
+            files[path] = source
+    if ca is not None:
+        try:
+            files["upip/ca.der"] = ca_to_der(ca.read_bytes(), str(ca))
+        except OSError as exc:
+            raise UpipError(f"cannot read {ca}: {exc.strerror or exc}") from None
+    return files
+
+
+def bootstrap(target: Path, *, mpy: bool = True, ca: Path | None = None,
+              reporter: Reporter | None = None) -> InstallReport:
+    files = client_files(mpy=mpy, ca=ca)
+    tree = hashlib.sha256()
+    for path in sorted(files):
+        tree.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+    cand = Candidate("upip", Version(__version__), __version__, "dir", SOURCE, "upip",
+                     SOURCE, tree.hexdigest())
+    loaded = Loaded(Distribution("upip", __version__, [], files, [], "bootstrap"),
+                    tree.hexdigest())
+    image = Image.open(target, reporter)
+    return apply(image, [Resolved(cand, True)], lambda c: loaded, Options(),
+                 reporter or Reporter())
