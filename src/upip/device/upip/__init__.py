@@ -21,11 +21,12 @@ def drop(*names):
         globals().pop(n, None)
 
 
-def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False):
+def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False,
+            timeout=20):
     if isinstance(pkg_or_list, str):
         pkg_or_list = [pkg_or_list]
     try:
-        part("_inst").run(pkg_or_list, path, index, ca, insecure, force)
+        part("_inst").run(pkg_or_list, path, index, ca, insecure, force, timeout)
     finally:
         drop("_inst")
 

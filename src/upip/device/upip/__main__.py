@@ -10,12 +10,13 @@ def _main(argv):
         return 0
     cmd, args = argv[0], argv[1:]
     path = index = ca = None
+    timeout = 20
     insecure = force = False
     names = []
     i = 0
     while i < len(args):
         a = args[i]
-        if a in ("-p", "-i", "-r", "--ca"):
+        if a in ("-p", "-i", "-r", "--ca", "--timeout"):
             if i + 1 >= len(args):
                 print("error: {} needs a value".format(a))
                 return 2
@@ -27,6 +28,8 @@ def _main(argv):
                 index = v
             elif a == "--ca":
                 ca = v
+            elif a == "--timeout":
+                timeout = float(v)
             else:
                 try:
                     with open(v) as f:
@@ -59,7 +62,7 @@ def _main(argv):
         print("error: nothing to {}: give a package name".format(cmd))
         return 2
     if cmd == "install":
-        upip.install(names, path, index, ca, insecure, force)
+        upip.install(names, path, index, ca, insecure, force, timeout)
         print("Done")
     elif cmd == "uninstall":
         upip.uninstall(names, path)

@@ -10,12 +10,13 @@ INDEX = "https://pypi.org/pypi"
 
 
 class Opts:
-    def __init__(self, path, index=None, ca=None, insecure=False, force=False):
+    def __init__(self, path, index=None, ca=None, insecure=False, force=False, timeout=20):
         self.path = path or lib_path()
         self.index = (index or INDEX).rstrip("/")
         self.ca = ca
         self.insecure = insecure
         self.force = force
+        self.timeout = timeout
         self.warned = False
         self.buf = memoryview(bytearray(512))  # the one buffer every step shares
 
@@ -37,8 +38,8 @@ def oserror(e):
             5: "I/O error"}.get(n, "error " + str(e))
 
 
-def run(specs, path, index, ca, insecure, force):
-    o = Opts(path, index, ca, insecure, force)
+def run(specs, path, index, ca, insecure, force, timeout):
+    o = Opts(path, index, ca, insecure, force, timeout)
     part("_img").recover(o.path)
     made = part("_img").begin(o)  # (no local name: drop() must free the module)
     drop("_img")

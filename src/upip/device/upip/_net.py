@@ -7,8 +7,6 @@ except ImportError:
 
 from upip import UpipError
 
-TIMEOUT = 20
-
 
 class Body:
     # A response body: readinto() hides Content-Length / chunked / close.
@@ -111,7 +109,7 @@ def get(url, o):
             raise UpipError("cannot resolve host " + host)
         s = socket.socket(ai[0], socket.SOCK_STREAM, ai[2])
         try:
-            s.settimeout(TIMEOUT)
+            s.settimeout(o.timeout)
             s.connect(ai[-1])
             if proto == "https:":
                 s = _tls(s, host, o)
