@@ -1,103 +1,22 @@
-# upip device client: the image. Same files as the host's upip:
-#   DIR/.upip-records   "dist/req/file" lines, tab separated
-#   DIR/.upip-tx/       stage: n<i> new files, o<i> replaced ones, journal
-# A commit writes the journal (mkdir, del, put lines, in that order), then
-# moves files; any failure, or a crash noticed by the next run, undoes the
-# moves in reverse. The host and the device can each finish the other's.
+# upip device client: commit staged dists into the image, and uninstall.
+# The journal lists mkdir, del and put moves in that order, as the host's
+# does; _tx undoes them after a failure or a crash.
 import os
 
-from upip import UpipError
-from upip._rec import dists, lines, norm
-
-_REC = "/.upip-records"
-_TX = "/.upip-tx"
-
-
-def _exists(p):
-    try:
-        os.stat(p)
-        return True
-    except OSError:
-        return False
-
-
-def _isdir(p):
-    try:
-        return os.stat(p)[0] & 0x4000 != 0
-    except OSError:
-        return False
-
-
-def _rmtree(p):
-    if _isdir(p):
-        for e in os.ilistdir(p):
-            _rmtree(p + "/" + e[0])
-        os.rmdir(p)
-    elif _exists(p):
-        os.remove(p)
-
-
-def begin(o):
-    # Create DIR (and its parents) if needed, then the stage. -> dirs made
-    made = []
-    p = o.path
-    while p and not _isdir(p):
-        made.append(p)
-        p = p[:p.rfind("/")]
-    for p in reversed(made):
-        os.mkdir(p)
-    try:
-        os.mkdir(o.path + _TX)
-    except OSError:
-        raise UpipError(o.path + ": another upip is changing this directory")
-    with open(o.path + _TX + "/pid", "w") as f:
-        f.write("0")
-    return made
-
-
-def abort(o, made):
-    _rmtree(o.path + _TX)
-    for p in made:
-        try:
-            os.rmdir(p)
-        except OSError:
-            break
-
-
-def recover(path):
-    tx = path + _TX
-    if not _isdir(tx):
-        return
-    if not _exists(tx + "/committed") and _exists(tx + "/journal"):
-        _rollback(path)
-        print("warning: undid an install that was interrupted; {} is as before".format(path))
-    _rmtree(tx)
-
-
-def _rollback(path):
-    tx = path + _TX
-    ops = [p for p in lines(tx + "/journal") if len(p) == 3]
-    for op, i, rel in reversed(ops):
-        if op == "root":
-            continue
-        t = path + "/" + rel
-        if op == "mkdir":
-            try:
-                os.rmdir(t)
-            except OSError:
-                pass
-            continue
-        if op == "put" and not _exists(tx + "/n" + i) and _exists(t):
-            os.remove(t)
-        if _exists(tx + "/o" + i):
-            os.rename(tx + "/o" + i, t)
-    _rmtree(tx)
-    for op, i, rel in reversed(ops):
-        if op == "root":
-            try:
-                os.rmdir(rel)
-            except OSError:
-                break
+from upip import UpipError, norm
+from upip._rec import (
+    REC,
+    TX,
+    abort,
+    begin,
+    dists,
+    exists,
+    isdir,
+    lines,
+    recover,
+    rmtree,
+    rollback,
+)
 
 
 def _sha(p, buf):
@@ -117,10 +36,10 @@ def _sha(p, buf):
     return binascii.hexlify(h.digest()).decode()
 
 
-def commit(o, remove, made=()):
+def commit(path, remove, made, force, buf):
     # Move the staged dists (DIR/.upip-tx/new) into DIR and drop the dists
     # whose keys are in remove, in one journaled step.
-    path, tx = o.path, o.path + _TX
+    tx = path + TX
     new = {}  # image path -> [slot, sha256, dist name]
     gone = set(remove)  # keys of dists replaced or removed
     name = None
@@ -137,7 +56,7 @@ def commit(o, remove, made=()):
                 new[p[1]] = [p[4], p[2], name]
     # Old files of the dists that go; files kept dists share are kept.
     old, kept, key, owner, asked = [], set(), None, None, set()
-    for p in lines(path + _REC):
+    for p in lines(path + REC):
         if p[0] == "dist":
             key, owner = norm(p[1]), p[1] + " " + p[2]
             if p[3] == "1":
@@ -154,8 +73,8 @@ def commit(o, remove, made=()):
     oldset = set(old)
     for rel in new:
         t = path + "/" + rel
-        if rel not in oldset and rel not in kept and _exists(t) and not o.force:
-            if _isdir(t) or _sha(t, o.buf) != new[rel][1]:
+        if rel not in oldset and rel not in kept and exists(t) and not force:
+            if isdir(t) or _sha(t, buf) != new[rel][1]:
                 raise UpipError("{} exists but no installed package owns it; move it away "
                                 "or pass --force".format(t))
     # The new records file takes the next free slot.
@@ -165,7 +84,7 @@ def commit(o, remove, made=()):
     with open(tx + "/n" + str(slot), "w") as out:
         out.write("upip-records\t1\n")
         key = None
-        for p in lines(path + _REC):
+        for p in lines(path + REC):
             if p[0] == "dist":
                 key = norm(p[1])
             if p[0] != "upip-records" and key not in gone:
@@ -177,7 +96,7 @@ def commit(o, remove, made=()):
     dirs = []
     for rel in new:
         d = rel[:rel.rfind("/")] if "/" in rel else ""
-        while d and d not in dirs and not _isdir(path + "/" + d):
+        while d and d not in dirs and not isdir(path + "/" + d):
             dirs.append(d)
             d = d[:d.rfind("/")] if "/" in d else ""
     dirs.sort(key=lambda d: d.count("/"))
@@ -189,7 +108,7 @@ def commit(o, remove, made=()):
             extra += 1
     for rel in sorted(new):
         ops.append(("put", new[rel][0], rel))
-    ops.append(("put", slot, _REC[1:]))
+    ops.append(("put", slot, REC[1:]))
     with open(tx + "/journal", "w") as j:
         for op in ops:
             j.write("{}\t{}\t{}\n".format(op[0], op[1], op[2]))
@@ -203,17 +122,17 @@ def commit(o, remove, made=()):
             if op == "mkdir":
                 os.mkdir(t)
                 continue
-            if _exists(t):
-                if _isdir(t):
+            if exists(t):
+                if isdir(t):
                     raise UpipError("{} is a directory in the image".format(t))
                 os.rename(t, tx + "/o" + str(i))
             if op == "put":
                 os.rename(tx + "/n" + str(i), t)
         os.rename(tx + "/journal", tx + "/committed")
     except BaseException:
-        _rollback(path)
+        rollback(path)
         raise
-    _rmtree(tx)
+    rmtree(tx)
     for rel in old:
         d = rel
         while "/" in d:
@@ -225,9 +144,8 @@ def commit(o, remove, made=()):
 
 
 def uninstall(path, names):
-    from upip._inst import Opts
-    o = Opts(path)
-    path = o.path
+    from upip._rec import lib_path
+    path = path or lib_path()
     recover(path)
     keys = set()
     for n in names:
@@ -240,12 +158,12 @@ def uninstall(path, names):
             raise UpipError("{} is not installed in {}".format(n, path))
         keys.add(norm(found[1]))
         print("Removing {} {}".format(found[1], found[2]))
-    made = begin(o)
+    made = begin(path)
     ok = False
     try:
-        open(path + _TX + "/new", "w").close()
-        commit(o, keys, made)
+        open(path + TX + "/new", "w").close()
+        commit(path, keys, made, False, memoryview(bytearray(512)))
         ok = True
     finally:
         if not ok:
-            abort(o, made)
+            abort(path, made)

@@ -4,46 +4,41 @@
 import gc
 import os
 
-from upip import UpipError, drop, part
+from upip import UpipError, drop, norm, part
 
-INDEX = "https://pypi.org/pypi"
+SPARE = 4096  # kept in one piece for the inflate window (measured best)
 
 
 class Opts:
-    def __init__(self, path, index=None, ca=None, insecure=False, force=False, timeout=20):
-        self.path = path or lib_path()
-        self.index = (index or INDEX).rstrip("/")
-        self.ca = ca
-        self.insecure = insecure
-        self.force = force
-        self.timeout = timeout
-        self.warned = False
-        self.buf = memoryview(bytearray(512))  # the one buffer every step shares
+    pass
 
 
-def lib_path():
-    import sys
-    for p in sys.path:
-        if p[-4:] == "/lib" and p[:4] != "/rom" and ".frozen" not in p:
-            if p[:1] == "~":
-                p = (os.getenv("HOME") or "") + p[1:]
-            return p
-    raise UpipError("no .../lib folder on sys.path: pass a path")
+def room(o):
+    # Free the spare block just before a step's big allocations: they go in
+    # its place, not into holes between the modules' code.
+    o.spare = None
+    gc.collect()
 
 
-def oserror(e):
-    n = e.args[0] if e.args else 0
-    return {28: "no space left on device", 110: "timed out", 116: "timed out",
-            104: "connection reset", 111: "connection refused", 113: "no route to host",
-            5: "I/O error"}.get(n, "error " + str(e))
+def keep(o):
+    gc.collect()
+    try:
+        o.spare = bytearray(SPARE)
+    except MemoryError:
+        o.spare = None
 
 
 def run(specs, path, index, ca, insecure, force, timeout):
-    o = Opts(path, index, ca, insecure, force, timeout)
-    part("_img").recover(o.path)
-    made = part("_img").begin(o)  # (no local name: drop() must free the module)
-    drop("_img")
-    rec = part("_rec")
+    o = Opts()
+    o.path = path or part("_rec").lib_path()
+    o.index = (index or "https://pypi.org/pypi").rstrip("/")
+    o.ca, o.insecure, o.force, o.timeout, o.warned = ca, insecure, force, timeout, False
+    o.buf = memoryview(bytearray(512))  # the one buffer every step shares
+    o.spare = bytearray(SPARE)  # taken while the heap is still in one piece
+    stage = o.path + "/.upip-tx/"
+    part("_rec").recover(o.path)
+    made = part("_rec").begin(o.path)  # (no local name: drop() must free the module)
+    drop("_rec")
     ok = False
     try:
         todo = [(s, 1) for s in specs]
@@ -55,11 +50,12 @@ def run(specs, path, index, ca, insecure, force, timeout):
             if p is None:
                 continue
             name, pin, rng = p
-            key = rec.norm(name)
+            key = norm(name)
             if key in seen:
                 continue
             seen.add(key)
-            have = rec.version(o.path, key)
+            have = part("_rec").version(o.path, key)
+            drop("_rec")
             if have is not None and (pin is None or pin == have):
                 if requested:
                     print("{} {} is already installed".format(name, have))
@@ -68,34 +64,60 @@ def run(specs, path, index, ca, insecure, force, timeout):
                 print("warning: {}{}: the device takes the newest release (upip on a PC "
                       "resolves ranges)".format(name, rng))
             try:
-                dname, version, url, sha = part("_pypi").meta(name, pin, o)
-                drop("_pypi", "_net")
+                # Each step: load its code, free the spare, run, drop, take it back.
+                m = part("_pypi")
+                part("_net")
+                room(o)
+                dname, version, url, sha = m.meta(name, pin, o)
+                m = None
+                drop("_pypi")
+                keep(o)
                 print("Installing {} {}".format(dname, version))
-                arch = o.path + "/.upip-tx/a"
-                got = part("_net").download(url, arch, o)
+                m = part("_net")
+                room(o)
+                got = m.fetch(url, o, stage + "a")
+                m = None
                 drop("_net")
+                keep(o)
                 if got != sha:
                     raise UpipError("sha256 of {} is {}, the index says {}: corrupt or tampered "
                                     "with".format(url, got, sha))
-                gc.collect()
-                with open(o.path + "/.upip-tx/new", "a") as out:
+                m = part("_tar")
+                room(o)
+                files, deps, build, top, slot = m.unpack(stage + "a", o, slot)
+                m = None
+                drop("_tar")
+                keep(o)
+                chosen = None
+                if build:  # a standard sdist: only its packages and modules
+                    chosen = part("_sel").select([x[1] for x in files], top)
+                    drop("_sel")
+                with open(stage + "new", "a") as out:
                     out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(dname, version, requested,
                                                                   sha, url))
-                    slot, deps = part("_tar").unpack(arch, o, slot, out)
-                os.remove(arch)
+                    for r in deps:
+                        out.write("req\t{}\n".format(r))
+                    for n, rel, h, size in files:
+                        dest = rel if chosen is None else chosen.get(rel)
+                        if dest:
+                            out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n))
+                        else:
+                            os.remove(stage + "n" + str(n))
+                files = chosen = None
+                os.remove(stage + "a")
             except UpipError as e:
                 raise UpipError("{}: {}".format(name, e))
             except MemoryError:
                 raise UpipError(name + ": out of memory")
             except OSError as e:
-                raise UpipError("{}: {}".format(name, oserror(e)))
+                raise UpipError("{}: {}".format(name, part("_net").oserror(e)))
             finally:
-                drop("_pypi", "_net", "_tar")
-                gc.collect()
+                drop("_pypi", "_net", "_tar", "_rec")
             todo += [(d, 0) for d in deps]
-        part("_img").commit(o, (), made)
+        o.spare = None
+        part("_img").commit(o.path, (), made, o.force, o.buf)
         ok = True
     finally:
         if not ok:
-            part("_img").abort(o, made)
+            part("_rec").abort(o.path, made)
         drop("_img", "_rec", "_spec")

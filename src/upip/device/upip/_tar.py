@@ -8,10 +8,6 @@ from upip import UpipError
 _BIG = const(33554432)
 
 
-class Window(Exception):
-    pass
-
-
 def _bad(name, why):
     return UpipError("refusing archive member {}: {}".format(name, why))
 
@@ -66,39 +62,22 @@ def _take(raw, out, header):
     return False
 
 
-def unpack(arch, o, slot, out):
-    # Stage the archive's files; write "req" and "file" record lines to out.
-    # -> (next free slot, dependencies). A 4 KiB window first (upip sdists);
-    # archives made with a 32 KiB window are retried with one, memory allowing.
+def unpack(arch, o, slot):
+    # Stage the archive's files. -> (files, dependencies, is a standard sdist,
+    # top_level names, next free slot); files are (slot, path, sha256, size).
+    # A 4 KiB window first (upip sdists); archives made with a 32 KiB window
+    # are retried with one, memory allowing.
     import gc
-    for wbits in (12, 15):
+    r = _unpack(arch, o, slot, 12)
+    if r is None:
         gc.collect()
-        if wbits == 15 and gc.mem_free() < 34000:
+        if gc.mem_free() < 34000:
             raise UpipError("the archive needs a 32 KiB inflate window and there is not enough "
                             "memory (sdists built by upip use 4 KiB)")
-        try:
-            files, deps, build, top, slot2 = _unpack(arch, o, slot, wbits)
-            break
-        except Window:
-            pass
-    else:
-        raise UpipError("the archive is corrupt")
-    import os
-    chosen = None
-    if build:  # a standard sdist: only its packages and modules
-        from upip import drop, part
-        chosen = part("_sel").select([x[1] for x in files], top)
-        drop("_sel")
-    for r in deps:
-        out.write("req\t{}\n".format(r))
-    stage = o.path + "/.upip-tx/n"
-    for s, rel, sha, size in files:
-        dest = rel if chosen is None else chosen.get(rel)
-        if dest:
-            out.write("file\t{}\t{}\t{}\t{}\n".format(dest, sha, size, s))
-        else:
-            os.remove(stage + str(s))
-    return slot2, deps
+        r = _unpack(arch, o, slot, 15)
+        if r is None:
+            raise UpipError("the archive is corrupt")
+    return r
 
 
 def _unpack(arch, o, slot, wbits):
@@ -227,7 +206,7 @@ def _unpack(arch, o, slot, wbits):
             slot += 1
     except OSError as e:
         if e.args and e.args[0] == 22:  # EINVAL: back-reference beyond the window, or corrupt
-            raise Window()
+            return None
         raise
     finally:
         f.close()

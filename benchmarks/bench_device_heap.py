@@ -1,0 +1,279 @@
+"""Device heap benchmark: the smallest ``-X heapsize`` (1 KB steps) at which
+an on-device install succeeds, on the real MicroPython unix port.
+
+    python benchmarks/bench_device_heap.py [--micropython-lib DIR] [--ca PEM] [--offline]
+
+Side by side, in one run:
+
+* upip's device client, loaded as .mpy from the filesystem (``upip bootstrap``);
+* mip: compiled to .mpy from a micropython-lib checkout when ``--micropython-lib``
+  is given (mip/__init__, mip/__main__ and requests), otherwise the copy frozen
+  into the unix port (frozen code costs no heap, which favours mip);
+* the original upip 1.2.6, downloaded from PyPI at benchmark time and run with
+  shim modules for ``uzlib`` and ``ussl`` (``usocket`` is still built in), its
+  code untouched. Its index is hard-coded to https://pypi.org: for the local
+  scenarios a second index names every file https://pypi.org/..., and the
+  ``ussl`` shim hands upip a plain socket to 127.0.0.1 instead of TLS to
+  pypi.org (so it needs DNS for pypi.org, and is skipped offline).
+
+Scenarios: ``micropython-umqtt.simple`` from a local HTTP index (the real
+archive from PyPI when online, else a same-size stand-in), the same from live
+PyPI over HTTPS (skipped with --offline), and a package with 10, 100 and 1000
+releases (the peak must not grow with the number of releases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.builders import upip_sdist
+from tests.support.index import Dist, write_index
+from tests.support.mpy import micropython_command
+from tests.support.server import IndexServer
+
+UMQTT = "micropython-umqtt.simple"
+MANY = "micropython-bench-many"
+PYPI = "https://pypi.org/pypi"
+
+SHIM_UZLIB = """\
+import deflate
+def DecompIO(stream, wbits):
+    return deflate.DeflateIO(stream, deflate.GZIP, wbits - 16)
+"""
+SHIM_USSL = """\
+LOCAL = {local!r}
+def wrap_socket(s, server_hostname=None):
+    if LOCAL:
+        import socket
+        s.close()
+        ai = socket.getaddrinfo(LOCAL[0], LOCAL[1])[0]
+        s = socket.socket(ai[0], socket.SOCK_STREAM, ai[2])
+        s.connect(ai[-1])
+        return s
+    import tls
+    c = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+    c.verify_mode = tls.CERT_NONE
+    return c.wrap_socket(s, server_hostname=server_hostname)
+"""
+def fetch_pypi(name: str, version: str | None = None) -> tuple[str, bytes] | None:
+    """(version, sdist bytes) of a project on live PyPI, or None offline."""
+    try:
+        with urllib.request.urlopen(f"{PYPI}/{name}/json", timeout=20) as resp:
+            data = json.load(resp)
+        version = version or data["info"]["version"]
+        (url,) = [u["url"] for u in data["releases"][version] if u["packagetype"] == "sdist"]
+        with urllib.request.urlopen(url, timeout=20) as resp:
+            return version, resp.read()
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def stand_in_umqtt() -> tuple[str, bytes]:
+    code = "# stand-in for umqtt/simple.py (same size)\n" + "x = 1\n" * 1060
+    return "1.3.4", upip_sdist(UMQTT, "1.3.4", {"umqtt/simple.py": code})
+
+
+def many_releases(count: int) -> list[Dist]:
+    """A project with `count` releases, each one file, and a long description."""
+    name = f"{MANY}{count}"
+    desc = "A long description, as PyPI repeats it. " * 100
+    dists = []
+    for i in range(count):
+        version = f"1.0.{i}"
+        data = upip_sdist(name, version, {f"many{count}.py": f"V = {i}\n"}) if (
+            i == count - 1) else b"never fetched"
+        dists.append(Dist(name, version, f"{name}-{version}.tar.gz", data,
+                          extra={"comment_text": desc[:200]}))
+    return dists
+
+
+class Tools:
+    def __init__(self, work: Path, server: IndexServer, mplib: Path | None, ca: Path | None):
+        self.work, self.server = work, server
+        self.mp = micropython_command() or "micropython"
+        self.upip_dir = work / "upip-client" / "lib"
+        boot = [sys.executable, "-m", "upip", "bootstrap", "-q", "-p", str(self.upip_dir)]
+        if ca:
+            boot += ["--ca", str(ca)]
+        subprocess.run(boot, check=True)
+        self.mip_dir: Path | None = None
+        self.mip_label = "mip (frozen)"
+        if mplib:
+            self.mip_dir = work / "mip-mpy"
+            sources = {"mip/__init__.py": mplib / "micropython/mip/mip/__init__.py",
+                       "mip/__main__.py": mplib / "micropython/mip-cmdline/mip/__main__.py",
+                       "requests/__init__.py":
+                           mplib / "python-ecosys/requests/requests/__init__.py"}
+            from upip.mpy import compile_source, mpy_name
+
+            for rel, src in sources.items():
+                out = self.mip_dir / mpy_name(rel)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(compile_source(src.read_bytes(), rel))
+            self.mip_label = "mip (.mpy)"
+        self.old: Path | None = None
+        got = fetch_pypi("micropython-upip", "1.2.6")
+        if got:
+            self.old = work / "upip126"
+            self.old.mkdir()
+            with tarfile.open(fileobj=io.BytesIO(got[1])) as tar:
+                for member in ("upip.py", "upip_utarfile.py"):
+                    f = tar.extractfile(f"micropython-upip-1.2.6/{member}")
+                    assert f is not None
+                    (self.old / member).write_bytes(f.read())
+            (self.old / "uzlib.py").write_text(SHIM_UZLIB)
+
+    def env(self, path: list[Path | str]) -> dict[str, str]:
+        return {**os.environ, "MICROPYPATH": os.pathsep.join([*map(str, path), ".frozen"])}
+
+    def upip(self, pkg: str, index: str, target: Path) -> tuple[list[str], dict[str, str]]:
+        return ([self.mp, "-m", "upip", "install", "-p", str(target), "-i", index, pkg],
+                self.env([self.upip_dir]))
+
+    def mip(self, pkg: str, index: str, target: Path) -> tuple[list[str], dict[str, str]]:
+        path = [self.mip_dir] if self.mip_dir else []
+        return ([self.mp, "-m", "mip", "install", "--target", str(target), "--index", index,
+                 "--no-mpy", pkg], self.env(path))
+
+    def old_upip(self, pkg: str, local: tuple[str, int] | None,
+                 target: Path) -> tuple[list[str], dict[str, str]]:
+        assert self.old is not None
+        shims = self.work / ("shims-local" if local else "shims-live")
+        shims.mkdir(exist_ok=True)
+        (shims / "ussl.py").write_text(SHIM_USSL.format(local=local))
+        return ([self.mp, "-m", "upip", "install", "-p", str(target), pkg],
+                self.env([shims, self.old]))
+
+
+def smallest_heap(make: Callable[[Path], tuple[list[str], dict[str, str]]], ok: Callable[[Path,
+                  str], bool], work: Path, hi: int = 160) -> int | None:
+    """Smallest heap in KB (1 KB steps, upwards) at which the command succeeds.
+
+    A linear scan, not a bisection: with a fragmenting heap, success is not
+    monotonic in the heap size, and the figure is the first size that works."""
+    def works(kb: int) -> bool:
+        target = work / "target"
+        shutil.rmtree(target, ignore_errors=True)
+        argv, env = make(target)
+        argv = [argv[0], "-X", f"heapsize={kb}k", *argv[1:]]
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300,
+                              cwd=work)
+        return proc.returncode == 0 and ok(target, proc.stdout + proc.stderr)
+    for kb in range(4, hi + 1):
+        if works(kb):
+            return kb
+    return None
+
+
+def installed(rel: str) -> Callable[[Path, str], bool]:
+    def ok(target: Path, output: str) -> bool:
+        return (target / rel).is_file() and "may be partially installed" not in output and (
+            "rror" not in output)
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--micropython-lib", type=Path, default=None,
+                        help="a micropython-lib checkout, to run mip as .mpy")
+    parser.add_argument("--ca", type=Path, default=None,
+                        help="CA certificate for upip's device client to verify pypi.org with")
+    parser.add_argument("--offline", action="store_true", help="skip live PyPI")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+
+    live = None if args.offline else fetch_pypi(UMQTT)
+    version, archive = live or stand_in_umqtt()
+    counts = (10, 100, 1000)
+    rows: list[tuple[str, dict[str, int | str | None]]] = []
+    with tempfile.TemporaryDirectory(prefix="upip-heap-") as tmp:
+        work = Path(tmp)
+        root = work / "index"
+        root.mkdir()
+        server = IndexServer(root)
+        dists = [Dist(UMQTT, version, f"{UMQTT}-{version}.tar.gz", archive)]
+        for n in counts:
+            dists += many_releases(n)
+        write_index(root, dists, server.url, mip=False)
+        write_index(root / "mipsrc", [dists[0]] + [d for d in dists[1:] if d.data !=
+                                                   b"never fetched"], server.url, mip=True)
+        server.start()
+        old_root = work / "index-for-upip-1.2.6"
+        old_root.mkdir()
+        old_server = IndexServer(old_root)
+        write_index(old_root, dists, "https://pypi.org")
+        old_server.start()
+        tools = Tools(work, server, args.micropython_lib, args.ca)
+        local = ("127.0.0.1", old_server.port)
+        mip_index = f"{server.url}/mipsrc/mip"
+        umqtt_label = f"{UMQTT} {version} ({'real' if live else 'stand-in'}), local HTTP"
+        row: dict[str, int | str | None] = {
+            "upip": smallest_heap(lambda t: tools.upip(UMQTT, server.json_url, t),
+                                  installed("umqtt/simple.py"), work),
+            "mip": smallest_heap(lambda t: tools.mip("micropython-umqtt-simple", mip_index, t),
+                                 installed("umqtt/simple.py"), work),
+            "upip 1.2.6": smallest_heap(lambda t: tools.old_upip(UMQTT, local, t),
+                                        installed("umqtt/simple.py"), work)
+            if tools.old else "n/a (not downloadable)",
+        }
+        rows.append((umqtt_label, row))
+        if live:
+            rows.append((f"{UMQTT} from live PyPI, HTTPS", {
+                "upip": smallest_heap(lambda t: tools.upip(UMQTT, PYPI, t),
+                                      installed("umqtt/simple.py"), work),
+                "mip": "n/a (mip cannot install from PyPI)",
+                "upip 1.2.6": smallest_heap(lambda t: tools.old_upip(UMQTT, None, t),
+                                            installed("umqtt/simple.py"), work)
+                if tools.old else "n/a",
+            }))
+        for n in counts:
+            name = f"{MANY}{n}"
+            rows.append((f"package with {n} releases, local HTTP", {
+                "upip": smallest_heap(lambda t, name=name: tools.upip(name, server.json_url, t),
+                                      installed(f"many{n}.py"), work),
+                "mip": "n/a (mip's index lists one version)",
+                "upip 1.2.6": smallest_heap(lambda t, name=name: tools.old_upip(name, local, t),
+                                            installed(f"many{n}.py"), work)
+                if tools.old else "n/a",
+            }))
+        server.stop()
+        old_server.stop()
+        mip_label = tools.mip_label
+    if args.json:
+        print(json.dumps({label: row for label, row in rows}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    def cell(v: int | str | None) -> str:
+        if v is None:
+            return "failed even at 160 KB"
+        return v if isinstance(v, str) else f"{v} KB"
+
+    table = Table(title="Smallest -X heapsize for an on-device install (1 KB steps)")
+    for col in ("scenario", "upip (device, .mpy)", mip_label, "upip 1.2.6 + shims",
+                "upip 1.2.6 / upip"):
+        table.add_column(col, justify="right")
+    for label, row in rows:
+        old, new = row["upip 1.2.6"], row["upip"]
+        ratio = f"{old / new:.1f}x" if isinstance(old, int) and isinstance(new, int) else "-"
+        table.add_row(label, cell(row["upip"]), cell(row["mip"]), cell(row["upip 1.2.6"]), ratio)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+# upip device client: parse the command line (dropped before any work).
+def parse(argv):
+    # -> (command, names, {option: value}) or an int exit status
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        return 0
+    kw = {}
+    names = []
+    args = argv[1:]
+    i = 0
+    while i < len(args):
+        a = args[i]
+        i += 1
+        if a in ("-p", "-i", "-r", "--ca", "--timeout"):
+            if i >= len(args):
+                print("error: {} needs a value".format(a))
+                return 2
+            v = args[i]
+            i += 1
+            if a == "-r":
+                try:
+                    with open(v) as f:
+                        for line in f:
+                            line = line.split("#")[0].strip()
+                            if line:
+                                names.append(line)
+                except OSError:
+                    print("error: cannot read the requirements file " + v)
+                    return 1
+            else:
+                kw[{"-p": "path", "-i": "index", "--ca": "ca", "--timeout": "timeout"}[a]] = (
+                    float(v) if a == "--timeout" else v)
+        elif a in ("--insecure", "--force"):
+            kw[a[2:]] = True
+        elif a in ("-h", "--help"):
+            return 0
+        elif a[:1] == "-":
+            print("error: unknown option {} (see micropython -m upip --help)".format(a))
+            return 2
+        else:
+            names.append(a)
+    if argv[0] not in ("install", "uninstall", "list"):
+        print("error: unknown command {} (install, uninstall or list)".format(argv[0]))
+        return 2
+    if argv[0] != "list" and not names:
+        print("error: nothing to {}: give a package name".format(argv[0]))
+        return 2
+    return argv[0], names, kw
