@@ -51,7 +51,7 @@ def _call(mod, fn, *args):
     try:
         return getattr(part(mod), fn)(*args)
     finally:
-        drop(mod, "_rec", "_inst")
+        drop(mod, "_rec", "_inst", "_img", "_tx")
 
 
 def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False,
@@ -61,7 +61,7 @@ def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=F
 
 
 def uninstall(name_or_list, path=None):
-    _call("_img", "uninstall", path,
+    _call("_rm", "uninstall", path,
           [name_or_list] if isinstance(name_or_list, str) else name_or_list)
 
 

@@ -1,39 +1,10 @@
-# upip device client: commit staged dists into the image, and uninstall.
-# The journal lists mkdir, del and put moves in that order, as the host's
-# does; _tx undoes them after a failure or a crash.
+# upip device client: commit staged dists into the image. The journal lists
+# mkdir, del and put moves in that order, as the host's does; _tx undoes them
+# after a failure or a crash.
 import os
 
 from upip import UpipError, norm
-from upip._rec import (
-    REC,
-    TX,
-    abort,
-    begin,
-    dists,
-    exists,
-    isdir,
-    lines,
-    recover,
-    rmtree,
-    rollback,
-)
-
-
-def _sha(p, buf):
-    try:
-        import binascii
-        import hashlib
-    except ImportError:
-        import ubinascii as binascii
-        import uhashlib as hashlib
-    h = hashlib.sha256()
-    with open(p, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            h.update(buf[:n])
-    return binascii.hexlify(h.digest()).decode()
+from upip._tx import REC, TX, exists, isdir, lines, rmtree, rollback
 
 
 def commit(path, remove, made, force, buf):
@@ -74,7 +45,7 @@ def commit(path, remove, made, force, buf):
     for rel in new:
         t = path + "/" + rel
         if rel not in oldset and rel not in kept and exists(t) and not force:
-            if isdir(t) or _sha(t, buf) != new[rel][1]:
+            if isdir(t) or _sha256(t, buf) != new[rel][1]:
                 raise UpipError("{} exists but no installed package owns it; move it away "
                                 "or pass --force".format(t))
     # The new records file takes the next free slot.
@@ -143,27 +114,18 @@ def commit(path, remove, made, force, buf):
                 break
 
 
-def uninstall(path, names):
-    from upip._rec import lib_path
-    path = path or lib_path()
-    recover(path)
-    keys = set()
-    for n in names:
-        k = norm(n)
-        found = None
-        for d in dists(path):
-            if norm(d[1]) in (k, "micropython-" + k):
-                found = d
-        if found is None:
-            raise UpipError("{} is not installed in {}".format(n, path))
-        keys.add(norm(found[1]))
-        print("Removing {} {}".format(found[1], found[2]))
-    made = begin(path)
-    ok = False
+def _sha256(p, buf):
     try:
-        open(path + TX + "/new", "w").close()
-        commit(path, keys, made, False, memoryview(bytearray(512)))
-        ok = True
-    finally:
-        if not ok:
-            abort(path, made)
+        import binascii
+        import hashlib
+    except ImportError:
+        import ubinascii as binascii
+        import uhashlib as hashlib
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(buf[:n])
+    return binascii.hexlify(h.digest()).decode()

@@ -6,7 +6,7 @@ import os
 
 from upip import UpipError, drop, norm, part
 
-SPARE = 4096  # kept in one piece for the inflate window (measured best)
+SPARE = 5504  # one piece for the inflate state and window (4 KiB + 1.3 KiB), measured best
 
 
 class Opts:
@@ -31,14 +31,15 @@ def keep(o):
 def run(specs, path, index, ca, insecure, force, timeout):
     o = Opts()
     o.path = path or part("_rec").lib_path()
+    drop("_rec")
     o.index = (index or "https://pypi.org/pypi").rstrip("/")
     o.ca, o.insecure, o.force, o.timeout, o.warned = ca, insecure, force, timeout, False
     o.buf = memoryview(bytearray(512))  # the one buffer every step shares
     o.spare = bytearray(SPARE)  # taken while the heap is still in one piece
     stage = o.path + "/.upip-tx/"
-    part("_rec").recover(o.path)
-    made = part("_rec").begin(o.path)  # (no local name: drop() must free the module)
-    drop("_rec")
+    part("_tx").recover(o.path)
+    made = part("_tx").begin(o.path)  # (no local name: drop() must free the module)
+    drop("_tx")
     ok = False
     try:
         todo = [(s, 1) for s in specs]
@@ -55,7 +56,7 @@ def run(specs, path, index, ca, insecure, force, timeout):
                 continue
             seen.add(key)
             have = part("_rec").version(o.path, key)
-            drop("_rec")
+            drop("_rec", "_tx")
             if have is not None and (pin is None or pin == have):
                 if requested:
                     print("{} {} is already installed".format(name, have))
@@ -112,12 +113,12 @@ def run(specs, path, index, ca, insecure, force, timeout):
             except OSError as e:
                 raise UpipError("{}: {}".format(name, part("_net").oserror(e)))
             finally:
-                drop("_pypi", "_net", "_tar", "_rec")
+                drop("_pypi", "_net", "_tar")
             todo += [(d, 0) for d in deps]
         o.spare = None
         part("_img").commit(o.path, (), made, o.force, o.buf)
         ok = True
     finally:
         if not ok:
-            part("_rec").abort(o.path, made)
-        drop("_img", "_rec", "_spec")
+            part("_tx").abort(o.path, made)
+        drop("_img", "_tx", "_rec", "_spec")

@@ -29,55 +29,50 @@ def _text(buf, a, b):
 
 def _lines(d, buf, size, out, header):
     # Stream a text member; collect requirement lines into out: Requires-Dist
-    # headers (header=True) or requires.txt lines before any [section].
+    # headers (header=True, until the blank line that ends them), or
+    # requires.txt lines before any [section].
     line = b""
     done = False
     while size > 0:
         _fill(d, buf)
         n = min(512, size)
         size -= 512
-        if not done:
-            parts = (line + bytes(buf[:n])).split(b"\n")
-            line = parts.pop()[:1024]
-            for raw in parts:
-                if _take(raw, out, header):
-                    done = True
+        if done:
+            continue
+        parts = (line + bytes(buf[:n])).split(b"\n")
+        line = parts.pop()[:1024]
+        if size <= 0:
+            parts.append(line)  # the last line, without a newline
+        for raw in parts:
+            t = raw.decode().strip()
+            if header:
+                if raw.rstrip(b"\r") == b"":
+                    done = True  # folded lines are never empty
                     break
-    if line and not done:
-        _take(line, out, header)
-
-
-def _take(raw, out, header):
-    # One line; True when the rest of the member does not matter.
-    if header and raw.rstrip(b"\r") == b"":
-        return True  # end of the headers (folded lines are never empty)
-    t = raw.decode().strip()
-    if header:
-        if t[:14].lower() == "requires-dist:":
-            out.append(t[14:].strip())
-    elif t[:1] == "[":
-        return True
-    elif t and t[0] != "#":
-        out.append(t)
-    return False
+                if t[:14].lower() == "requires-dist:":
+                    out.append(t[14:].strip())
+            elif t[:1] == "[":
+                done = True
+                break
+            elif t and t[0] != "#":
+                out.append(t)
 
 
 def unpack(arch, o, slot):
     # Stage the archive's files. -> (files, dependencies, is a standard sdist,
     # top_level names, next free slot); files are (slot, path, sha256, size).
-    # A 4 KiB window first (upip sdists); archives made with a 32 KiB window
-    # are retried with one, memory allowing.
+    # A 4 KiB window first (upip sdists); an archive made with a 32 KiB
+    # window is retried with one, memory allowing.
     import gc
-    r = _unpack(arch, o, slot, 12)
-    if r is None:
+    for wbits in (12, 15):
         gc.collect()
-        if gc.mem_free() < 34000:
+        if wbits == 15 and gc.mem_free() < 34000:
             raise UpipError("the archive needs a 32 KiB inflate window and there is not enough "
                             "memory (sdists built by upip use 4 KiB)")
-        r = _unpack(arch, o, slot, 15)
-        if r is None:
-            raise UpipError("the archive is corrupt")
-    return r
+        r = _unpack(arch, o, slot, wbits)
+        if r:
+            return r
+    raise UpipError("the archive is corrupt")
 
 
 def _unpack(arch, o, slot, wbits):

@@ -1,0 +1,30 @@
+# upip device client: uninstall, as one journaled commit that removes dists.
+from upip import UpipError, norm
+from upip._img import commit
+from upip._rec import dists, lib_path
+from upip._tx import TX, abort, begin, recover
+
+
+def uninstall(path, names):
+    path = path or lib_path()
+    recover(path)
+    keys = set()
+    for n in names:
+        k = norm(n)
+        found = None
+        for d in dists(path):
+            if norm(d[1]) in (k, "micropython-" + k):
+                found = d
+        if found is None:
+            raise UpipError("{} is not installed in {}".format(n, path))
+        keys.add(norm(found[1]))
+        print("Removing {} {}".format(found[1], found[2]))
+    made = begin(path)
+    ok = False
+    try:
+        open(path + TX + "/new", "w").close()
+        commit(path, keys, made, False, memoryview(bytearray(512)))
+        ok = True
+    finally:
+        if not ok:
+            abort(path, made)
