@@ -41,6 +41,7 @@ def run(specs, path, index, ca, insecure, force, timeout):
     made = part("_tx").begin(o.path)  # (no local name: drop() must free the module)
     drop("_tx")
     ok = False
+    m = files = chosen = None
     try:
         todo = [(s, 1) for s in specs]
         seen = set()
@@ -116,9 +117,17 @@ def run(specs, path, index, ca, insecure, force, timeout):
                 drop("_pypi", "_net", "_tar")
             todo += [(d, 0) for d in deps]
         o.spare = None
-        part("_img").commit(o.path, (), made, o.force, o.buf)
+        try:
+            part("_img").commit(o.path, (), made, o.force, o.buf)
+        except MemoryError:
+            raise UpipError(o.path + ": out of memory while committing")
+        except OSError as e:
+            raise UpipError("{}: cannot commit: {}".format(o.path, part("_net").oserror(e)))
         ok = True
     finally:
+        m = files = chosen = o.spare = None  # let go of everything before cleaning up
+        drop("_img", "_tx", "_rec", "_spec", "_pypi", "_net", "_tar", "_sel")
         if not ok:
+            gc.collect()
             part("_tx").abort(o.path, made)
-        drop("_img", "_tx", "_rec", "_spec")
+            drop("_tx")

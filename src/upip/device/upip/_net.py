@@ -44,7 +44,8 @@ class Body:
 
 def oserror(e):
     n = e.args[0] if e.args else 0
-    return {28: "no space left on device", 110: "timed out", 116: "timed out",
+    return {28: "no space left on device", 27: "file too large (disk full?)", 110: "timed out",
+            116: "timed out",
             104: "connection reset", 111: "connection refused", 113: "no route to host",
             5: "I/O error"}.get(n, "error " + str(e))
 
@@ -68,7 +69,11 @@ def fetch(url, o, fname=None):
             s.settimeout(o.timeout)
             s.connect(ai[-1])
             if proto == "https:":
-                s = _tls(s, host, o)
+                try:
+                    s = _tls(s, host, o)
+                except ValueError as e:
+                    raise UpipError("TLS with {} failed: {}".format(host, " ".join(
+                        str(e).split())))
             s.write("GET /{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n"
                     "User-Agent: upip-device\r\n\r\n".format(path, host).encode())
             line = s.readline()

@@ -24,7 +24,9 @@ def meta(name, pin, o):
                     continue
                 if st != 200:
                     raise UpipError("{} answered HTTP {}".format(u, st))
-                r = pick(body, o.buf, pin if u == urls[-1] else None)
+                r = pick(body, o.buf, pin if u == urls[-1] else None, pin is not None)
+            except ValueError:
+                raise UpipError(u + " is not a PyPI JSON document")
             finally:
                 body.s.close()
             if r[1] is None:
@@ -38,10 +40,12 @@ def meta(name, pin, o):
     raise UpipError("no such project (nor micropython-{}) on {}".format(name, o.index))
 
 
-def pick(body, buf, pin):
+def pick(body, buf, pin, yanked_ok):
     # Without pin: the sdist in "urls" (the latest release); with pin: the
     # one in "releases"[pin]. -> (name, version, url, sha256); url is None
     # when the release has no sdist, version None when the pin is missing.
+    # A yanked file is taken only when yanked_ok (the user pinned it).
+    # Raises ValueError for what is not JSON.
     st = []  # open containers: 123 "{" or 91 "["
     keys = []  # the key at each level (None in arrays)
     name = version = best = f = None  # f: the file object being read
@@ -50,6 +54,7 @@ def pick(body, buf, pin):
     esc = key_next = False
     lit = None  # first byte of a literal (number, true, false, null)
     found = pin is None
+    seen = False  # the document's "{"
     n = i = 0
     while True:
         if i >= n:
@@ -103,6 +108,9 @@ def pick(body, buf, pin):
                         d == 4 or (d == 5 and keys[3] == "digests"))
             s = bytearray() if want else False
         elif c == 123 or c == 91:  # { [
+            if not st and (seen or c != 123):
+                raise ValueError
+            seen = True
             st.append(c)
             keys.append(None)
             key_next = c == 123
@@ -111,10 +119,12 @@ def pick(body, buf, pin):
                     d == 4 and keys[0] == "releases" and keys[1] == pin)):
                 f, fdepth = {}, len(st)
         elif c == 125 or c == 93:  # } ]
+            if not st or st[-1] != c - 2:
+                raise ValueError
             if c == 125 and len(st) == fdepth:
                 fn = f.get("filename", "")
                 if best is None and (fn[-7:] == ".tar.gz" or fn[-4:] == ".tgz") and f.get(
-                        "url") and f.get("sha256") and (pin is not None or not f.get("yanked")):
+                        "url") and f.get("sha256") and (yanked_ok or not f.get("yanked")):
                     best = f
                 f, fdepth = None, -1
             st.pop()
@@ -123,6 +133,10 @@ def pick(body, buf, pin):
             key_next = st[-1] == 123
         elif c in b"-0123456789tfn":
             lit = c
+        elif c not in b" \t\r\n:" or not st:
+            raise ValueError
+    if st or not seen:
+        raise ValueError
     if pin is not None and not found:
         version = None
     if best is None:

@@ -28,6 +28,9 @@ def dists(path):
 
 
 def listing(path):
+    from upip._tx import recover
+    path = path or lib_path()
+    recover(path)  # as the host does: finish or undo an interrupted transaction first
     return list(dists(path))
 
 

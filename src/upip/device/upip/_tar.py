@@ -66,10 +66,14 @@ def unpack(arch, o, slot):
     import gc
     for wbits in (12, 15):
         gc.collect()
-        if wbits == 15 and gc.mem_free() < 34000:
-            raise UpipError("the archive needs a 32 KiB inflate window and there is not enough "
-                            "memory (sdists built by upip use 4 KiB)")
-        r = _unpack(arch, o, slot, wbits)
+        try:
+            r = _unpack(arch, o, slot, wbits)
+        except MemoryError:
+            if wbits == 12:
+                raise
+            r = None
+            raise UpipError("the archive needs a 32 KiB inflate window and there is not "
+                            "enough memory (sdists built by upip use 4 KiB)")
         if r:
             return r
     raise UpipError("the archive is corrupt")

@@ -1,0 +1,1212 @@
+"""The device client: ``micropython -m upip ...`` on the real MicroPython unix port.
+
+Every test runs the client the way a user does, as a ``micropython`` process
+against a real HTTP(S) index on 127.0.0.1 (live PyPI only in the ``network``
+test), then looks at the image directory and imports what was installed on
+the same MicroPython. The client is run from its sources (``py``) and, where
+the form matters, as the ``.mpy`` image ``upip bootstrap`` makes (``mpy``).
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import os
+import shutil
+import ssl
+import subprocess
+import warnings
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import trustme
+
+import upip.image as host_image
+from tests.conftest import Upip, run_cli, snapshot
+from tests.support.builders import evil_sdist, standard_sdist, upip_sdist
+from tests.support.catalog import base_module, catalog
+from tests.support.device import (
+    SOURCES,
+    Device,
+    bootstrap_image,
+    error_line,
+    fsize_limit,
+    lines,
+)
+from tests.support.index import Dist
+from tests.support.mpy import micropython_command
+from tests.support.server import IndexServer
+from upip import __version__ as upip_version
+
+MakeIndex = Callable[..., IndexServer]
+
+RANGE_WARNING = ("warning: micropython-fx-base>=1.1,<2: the device takes the newest release "
+                 "(upip on a PC resolves ranges)")
+
+
+# -- fixtures and helpers -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def client_image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The device client as ``upip bootstrap`` puts it into an image (.mpy)."""
+    return bootstrap_image(tmp_path_factory.mktemp("client") / "lib")
+
+
+@pytest.fixture
+def device(micropython: object) -> Device:
+    """The client from its .py sources."""
+    return Device("py", SOURCES)
+
+
+@pytest.fixture
+def mpy_device(micropython: object, client_image: Path) -> Device:
+    """The client as .mpy, from an image made by ``upip bootstrap``."""
+    return Device("mpy", client_image)
+
+
+@pytest.fixture(params=["py", "mpy"])
+def any_device(request: pytest.FixtureRequest, micropython: object,
+               client_image: Path) -> Device:
+    return Device("py", SOURCES) if request.param == "py" else Device("mpy", client_image)
+
+
+def install(dev: Device, lib: Path, index: IndexServer, *args: str,
+            **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return dev.upip("install", "-p", str(lib), "-i", index.json_url, *args, **kwargs)  # type: ignore[arg-type]
+
+
+def done(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """Assert a successful run; return its lines."""
+    out = lines(result)
+    assert result.returncode == 0, out
+    assert out[-1] == "Done", out
+    assert not any(line.startswith("error") for line in out), out
+    return out
+
+
+def listed(dev: Device, lib: Path) -> list[str]:
+    result = dev.upip("list", "-p", str(lib))
+    assert result.returncode == 0, lines(result)
+    return lines(result)
+
+
+def untouched(lib: Path, before: dict[str, str]) -> None:
+    assert snapshot(lib) == before
+    assert not (lib / ".upip-tx").exists()
+
+
+def populated(dev: Device, lib: Path, index: IndexServer) -> dict[str, str]:
+    """Install fx-base 1.1 and fxalias into lib; return its snapshot."""
+    done(install(dev, lib, index, "micropython-fx-base==1.1", "micropython-fxalias"))
+    before = snapshot(lib)
+    assert {"fxbase.py", "fxalias.py", ".upip-records"} <= set(before)
+    return before
+
+
+def needs_big_window(archive: bytes) -> bool:
+    """Whether a .tar.gz refers back further than 4 KiB (inflated in small steps,
+    so zlib has to keep to its window instead of the whole output)."""
+    d, data = zlib.decompressobj(16 + 12), archive
+    try:
+        while data:
+            d.decompress(data, 64)
+            data = d.unconsumed_tail
+    except zlib.error as exc:
+        assert "too far back" in str(exc)
+        return True
+    return False
+
+
+def der(ca: trustme.CA) -> bytes:
+    return ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode())
+
+
+# -- install -------------------------------------------------------------------------
+
+
+def test_install_with_dependencies_then_run_it(any_device: Device, index: IndexServer,
+                                               tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    out = done(install(any_device, lib, index, "micropython-fx-app"))
+    # the range is not resolved on the device: the newest release, with a warning
+    assert out == ["Installing micropython-fx-app 1.0", RANGE_WARNING,
+                   "Installing micropython-fx-base 2.0", "Done"]
+    assert sorted(p for p in snapshot(lib)) == [
+        ".upip-records", "fxapp", "fxapp/__init__.py", "fxapp/data", "fxapp/data/banner.txt",
+        "fxbase.py"]
+    assert (lib / "fxapp" / "data" / "banner.txt").read_text() == "hello\n"
+    assert (lib / "fxbase.py").read_text() == base_module("2.0")
+    run = any_device.run("import fxapp; print(fxapp.run())", path=[lib])
+    assert run.stdout == "app 1.0 on base 2.0: 42\n", run.stderr
+    assert listed(any_device, lib) == ["micropython-fx-app 1.0", "micropython-fx-base 2.0"]
+    # the JSON API, then each archive, once, over HTTP/1.1
+    assert index.requests("/pypi/") == ["/pypi/micropython-fx-app/json",
+                                        "/pypi/micropython-fx-base/json"]
+    assert index.requests("/files/") == ["/files/micropython-fx-app-1.0.tar.gz",
+                                         "/files/micropython-fx-base-2.0.tar.gz"]
+    assert {version for version, _ in index.log} == {"GET HTTP/1.1"}
+    # a second run finds it installed and downloads nothing
+    again = done(install(any_device, lib, index, "micropython-fx-app"))
+    assert again == ["micropython-fx-app 1.0 is already installed", "Done"]
+    assert len(index.requests("/files/")) == 2
+
+
+def test_install_speaks_http11_to_an_index_that_refuses_http10(
+        device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
+    server = make_index(require_http11=True)
+    done(install(device, tmp_path / "lib", server, "micropython-fx-base"))
+    assert (tmp_path / "lib" / "fxbase.py").read_text() == base_module("2.0")
+
+
+@pytest.mark.parametrize("spec", ["micropython-fx-base==1.1", "micropython-fx-base@1.1",
+                                  "micropython-fx-base == 1.1"])
+def test_install_a_pinned_version(device: Device, index: IndexServer, tmp_path: Path,
+                                  spec: str) -> None:
+    lib = tmp_path / "lib"
+    assert done(install(device, lib, index, spec)) == [
+        "Installing micropython-fx-base 1.1", "Done"]
+    assert (lib / "fxbase.py").read_text() == base_module("1.1")
+    # the per-version endpoint answers, so the project JSON is not needed
+    assert index.requests("/pypi/") == ["/pypi/micropython-fx-base/1.1/json"]
+
+
+def test_pinning_another_version_replaces_the_installed_one(device: Device,
+                                                            index: IndexServer,
+                                                            tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    done(install(device, lib, index, "micropython-fx-base==1.0"))
+    assert done(install(device, lib, index, "micropython-fx-base==1.0")) == [
+        "micropython-fx-base 1.0 is already installed", "Done"]
+    done(install(device, lib, index, "micropython-fx-base==1.1"))
+    assert (lib / "fxbase.py").read_text() == base_module("1.1")
+    assert listed(device, lib) == ["micropython-fx-base 1.1"]
+    records = host_image.parse_records((lib / ".upip-records").read_text(), "records")
+    assert list(records) == ["micropython-fx-base"]
+
+
+def test_pinned_version_endpoint_404_falls_back_to_the_project_json(
+        device: Device, index: IndexServer, tmp_path: Path) -> None:
+    index.fault("/pypi/micropython-fx-base/1.1/json", "status", 404)
+    lib = tmp_path / "lib"
+    assert done(install(device, lib, index, "micropython-fx-base==1.1")) == [
+        "Installing micropython-fx-base 1.1", "Done"]
+    assert (lib / "fxbase.py").read_text() == base_module("1.1")
+    assert index.requests("/pypi/") == ["/pypi/micropython-fx-base/1.1/json",
+                                        "/pypi/micropython-fx-base/json"]
+    assert index.requests("/files/") == ["/files/micropython-fx-base-1.1.tar.gz"]
+
+
+def test_pinning_a_version_that_does_not_exist_is_an_error(device: Device,
+                                                           index: IndexServer,
+                                                           tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    result = install(device, lib, index, "micropython-fx-base==9.9")
+    assert result.returncode == 1
+    assert error_line(result) == ("error: micropython-fx-base: micropython-fx-base has no "
+                                  "release 9.9")
+    assert not lib.exists()
+
+
+def test_pinning_a_yanked_release_installs_it(device: Device, index: IndexServer,
+                                              tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    done(install(device, lib, index, "micropython-fx-base==1.2"))
+    assert (lib / "fxbase.py").read_text() == base_module("1.2")
+
+
+def test_unpinned_install_skips_yanked_and_prerelease(device: Device, make_index: MakeIndex,
+                                                      tmp_path: Path) -> None:
+    # 1.2 is yanked and 2.1b1 a pre-release: with only those above 1.1, 1.1 is newest
+    server = make_index([d for d in catalog() if d.name == "micropython-fx-base"
+                         and d.version != "2.0"])
+    done(install(device, tmp_path / "lib", server, "micropython-fx-base"))
+    assert (tmp_path / "lib" / "fxbase.py").read_text() == base_module("1.1")
+
+
+def test_unknown_name_falls_back_to_the_micropython_prefixed_name(
+        device: Device, index: IndexServer, tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    out = done(install(device, lib, index, "fxalias"))
+    assert out == ["note: no project fxalias; using micropython-fxalias",
+                   "Installing micropython-fxalias 0.1", "Done"]
+    assert index.requests("/pypi/") == ["/pypi/fxalias/json", "/pypi/micropython-fxalias/json"]
+    assert device.run("import fxalias; print(fxalias.OK)", path=[lib]).stdout == "True\n"
+
+
+def test_install_from_a_requirements_file_with_comments(device: Device, index: IndexServer,
+                                                        tmp_path: Path) -> None:
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("# what the board needs\n"
+                    "micropython-fx-base==1.0   # pinned for the old board\n"
+                    "\n"
+                    "   fxalias\n")
+    lib = tmp_path / "lib"
+    out = done(device.upip("install", "-p", str(lib), "-i", index.json_url, "-r", str(reqs)))
+    assert "Installing micropython-fx-base 1.0" in out
+    assert "Installing micropython-fxalias 0.1" in out
+    assert listed(device, lib) == ["micropython-fx-base 1.0", "micropython-fxalias 0.1"]
+
+
+def test_missing_requirements_file_is_an_error(device: Device, index: IndexServer,
+                                               tmp_path: Path) -> None:
+    result = device.upip("install", "-p", str(tmp_path / "lib"), "-i", index.json_url,
+                         "-r", str(tmp_path / "nope.txt"))
+    assert result.returncode == 1
+    assert str(tmp_path / "nope.txt") in error_line(result)
+    assert not (tmp_path / "lib").exists()
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], [], ["install", "--help"]])
+def test_help(device: Device, argv: list[str]) -> None:
+    result = device.upip(*argv)
+    assert result.returncode == 0
+    assert result.stdout.startswith("upip - install MicroPython packages from PyPI")
+    for usage in ("micropython -m upip install [-p DIR] [-r FILE] [-i INDEX]",
+                  "micropython -m upip uninstall [-p DIR] NAME...",
+                  "micropython -m upip list [-p DIR]", "--insecure", "--ca"):
+        assert usage in result.stdout
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["install", "--bogus", "x"],
+     "error: unknown option --bogus (see micropython -m upip --help)"),
+    (["frobnicate", "x"], "error: unknown command frobnicate (install, uninstall or list)"),
+    (["install"], "error: nothing to install: give a package name"),
+    (["install", "-p"], "error: -p needs a value"),
+])
+def test_usage_errors_exit_2(device: Device, tmp_path: Path, argv: list[str],
+                             message: str) -> None:
+    result = device.upip(*argv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert lines(result) == [message]
+    assert list(tmp_path.iterdir()) == [tmp_path / "home"]  # nothing written
+
+
+def test_upip_install_from_a_script(device: Device, index: IndexServer, tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    before = populated(device, lib, index)
+    failing = f"""
+import upip
+try:
+    upip.install("no-such-package", path={str(lib)!r}, index={index.json_url!r})
+except upip.UpipError as e:
+    print("UpipError:", e)
+else:
+    print("no error")
+print(upip.installed({str(lib)!r}))
+"""
+    run = device.run(failing)
+    assert run.stdout.splitlines() == [
+        "UpipError: no-such-package: no such project (nor micropython-no-such-package) on "
+        f"{index.json_url}",
+        "[('micropython-fx-base', '1.1'), ('micropython-fxalias', '0.1')]"], run.stderr
+    untouched(lib, before)
+    working = f"""
+import sys, upip
+upip.install(["micropython-fx-app"], path={str(lib)!r}, index={index.json_url!r})
+sys.path.append({str(lib)!r})
+import fxapp
+print(fxapp.run())
+upip.help()
+"""
+    run = device.run(working)
+    out = run.stdout.splitlines()
+    assert out[:3] == ["Installing micropython-fx-app 1.0",
+                       "app 1.0 on base 1.1: 42",  # fx-base 1.1 was there already
+                       "upip - install MicroPython packages from PyPI on the device"], run.stderr
+    assert set(snapshot(lib)) - set(before) == {"fxapp", "fxapp/__init__.py", "fxapp/data",
+                                                "fxapp/data/banner.txt"}
+
+
+def test_upip_install_failure_leaves_the_target_untouched(device: Device, index: IndexServer,
+                                                          tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    before = populated(device, lib, index)
+    index.fault("/files/micropython-fx-base-2.0.tar.gz", "status", 500)
+    script = f"""
+import upip
+try:
+    upip.install(["micropython-fx-app", "micropython-fx-base==2.0"], path={str(lib)!r},
+                 index={index.json_url!r})
+except upip.UpipError as e:
+    print("UpipError:", e)
+"""
+    run = device.run(script)
+    assert run.stdout.splitlines()[-1].startswith(
+        "UpipError: micropython-fx-base: http://"), run.stdout + run.stderr
+    assert "answered HTTP 500" in run.stdout
+    untouched(lib, before)  # fx-app was downloaded, then everything undone
+
+
+def test_default_path_is_the_unix_ports_home_lib(device: Device, index: IndexServer,
+                                                 isolated_home: Path, tmp_path: Path) -> None:
+    home_lib = isolated_home / ".micropython" / "lib"
+    dev = Device("py", SOURCES, path_before=["~/.micropython/lib"])
+    probe = dev.run("import sys; print(sys.path)")
+    assert repr(str(home_lib)) in probe.stdout  # ~ expanded from $HOME
+    done(dev.upip("install", "-i", index.json_url, "micropython-fx-app", cwd=tmp_path))
+    assert (home_lib / "fxapp" / "__init__.py").is_file()
+    assert (home_lib / "fxbase.py").is_file()
+    assert dev.upip("list").stdout.splitlines() == ["micropython-fx-app 1.0",
+                                                    "micropython-fx-base 2.0"]
+    # and plain micropython, without MICROPYPATH, imports it from there
+    env = {k: v for k, v in os.environ.items() if k != "MICROPYPATH"}
+    command = micropython_command()
+    assert command
+    run = subprocess.run([command, "-c", "import fxapp; print(fxapp.run())"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert run.stdout == "app 1.0 on base 2.0: 42\n", run.stderr
+
+
+def test_bootstrap_into_home_then_plain_micropython_m_upip(micropython: object,
+                                                           index: IndexServer,
+                                                           isolated_home: Path,
+                                                           tmp_path: Path) -> None:
+    # upip bootstrap without -p puts the client into ~/.micropython/lib, where
+    # micropython finds it, and the client installs next to itself.
+    assert run_cli("bootstrap").returncode == 0
+    home_lib = isolated_home / ".micropython" / "lib"
+    assert (home_lib / "upip" / "__main__.mpy").is_file()
+    env = {k: v for k, v in os.environ.items() if k != "MICROPYPATH"}
+    command = micropython_command()
+    assert command
+    result = subprocess.run([command, "-m", "upip", "install", "-i", index.json_url,
+                             "micropython-fxalias"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=60)
+    done(result)
+    assert (home_lib / "fxalias.py").is_file()
+    host = run_cli("list", "--format", "requirements")
+    assert host.stdout.splitlines() == ["micropython-fxalias==0.1", f"upip=={upip_version}"]
+    run = subprocess.run([command, "-c", "import fxalias; print(fxalias.OK)"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert run.stdout == "True\n"
+
+
+# -- standard sdists and the inflate window --------------------------------------------
+
+
+def std_index(make_index: MakeIndex) -> IndexServer:
+    """The catalog, with fx-wheel's sdist replaced by one that refers back 12 KB:
+    like fx-std's, it needs a 32 KiB inflate window."""
+    blob = "".join(f"{(i * 2654435761) % 65521:05d}" for i in range(2400))  # 12 KB, no repeats
+    code = (f'SOURCE = "sdist"\nA = "{blob}"\nB = "{blob}"\n\n'
+            'def greet(n):\n    return "yo " + n\n')
+    big = Dist("fx-wheel", "1.0", "fx-wheel-1.0.tar.gz", standard_sdist("fx-wheel", "1.0",
+                                                                         {"fxwheel.py": code}))
+    dists = [d for d in catalog() if d.filename != "fx-wheel-1.0.tar.gz"] + [big]
+    std = next(d for d in dists if d.name == "fx-std")
+    assert needs_big_window(std.data) and needs_big_window(big.data)
+    return make_index(dists)
+
+
+@pytest.mark.parametrize("form", ["py", "mpy"])
+def test_install_a_standard_sdist_in_src_layout_needing_a_32k_window(
+        form: str, micropython: object, client_image: Path, make_index: MakeIndex,
+        tmp_path: Path) -> None:
+    dev = Device("py", SOURCES) if form == "py" else Device("mpy", client_image)
+    server = std_index(make_index)
+    lib = tmp_path / "lib"
+    out = done(install(dev, lib, server, "fx-std"))
+    assert out == ["Installing fx-std 0.3",
+                   "warning: fx-wheel>=1.0: the device takes the newest release (upip on a PC "
+                   "resolves ranges)",
+                   "Installing fx-wheel 1.0", "Done"]
+    # the package from src/, none of tests/, docs/, setup.py, README, PKG-INFO
+    assert sorted(snapshot(lib)) == [".upip-records", "fxstd", "fxstd/__init__.py",
+                                     "fxstd/templates", "fxstd/templates/page.html",
+                                     "fxwheel.py"]
+    # the sdist, not the wheel of the same release, and the marker-only dependency skipped
+    assert server.requests("/files/") == ["/files/fx-std-0.3.tar.gz", "/files/fx-wheel-1.0.tar.gz"]
+    run = dev.run("import fxstd, fxwheel; print(fxstd.hello('x'), fxwheel.SOURCE, "
+                  "len(fxwheel.A))", path=[lib])
+    assert run.stdout == "yo x! sdist 12000\n", run.stderr
+
+
+CLEAR_32K = ("the archive needs a 32 KiB inflate window and there is not enough memory "
+             "(sdists built by upip use 4 KiB)")
+
+
+def clear_32k(line: str) -> bool:
+    """Whether line is the clear refusal, for either of the two archives."""
+    return line in (f"error: fx-std: {CLEAR_32K}", f"error: fx-wheel: {CLEAR_32K}")
+
+
+def heap_sweep(dev: Device, server: IndexServer, tmp_path: Path, spec: str, kibs: range
+               ) -> list[tuple[int, subprocess.CompletedProcess[str], bool]]:
+    """Install spec into a target holding fxalias, with each heap size in kibs up to the
+    first success: [(KiB, result, target unchanged)]."""
+    template = tmp_path / "template"
+    done(install(dev, template, server, "micropython-fxalias"))
+    before = snapshot(template)
+    runs = []
+    for kib in kibs:
+        lib = tmp_path / f"lib{kib}"
+        shutil.copytree(template, lib)
+        result = install(dev, lib, server, spec, heapsize=f"{kib}k")
+        runs.append((kib, result, result.returncode == 0 or snapshot(lib) == before))
+        if result.returncode == 0:
+            break
+    return runs
+
+
+def test_small_heap_refuses_the_32k_window_with_a_clear_error(
+        mpy_device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
+    server = std_index(make_index)
+    runs = heap_sweep(mpy_device, server, tmp_path, "fx-std", range(24, 200, 4))
+    assert runs[-1][1].returncode == 0, "fx-std does not install even with a 200 KiB heap"
+    refused = [(kib, result, same) for kib, result, same in runs
+               if CLEAR_32K in result.stdout]
+    assert refused, [(kib, lines(result)) for kib, result, _ in runs]
+    for kib, result, same in refused:
+        assert result.returncode == 1
+        assert clear_32k(error_line(result)), kib
+        assert same, f"target changed at {kib} KiB"
+    # with more heap the retry with a 32 KiB window goes through
+    assert max(kib for kib, _, _ in refused) < runs[-1][0]
+
+
+def test_every_heap_too_small_for_the_32k_window_gets_the_clear_error(
+        mpy_device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
+    server = std_index(make_index)
+    runs = heap_sweep(mpy_device, server, tmp_path, "fx-std", range(24, 200, 4))
+    first = min(kib for kib, result, _ in runs if CLEAR_32K in result.stdout)
+    failed = {kib: lines(result)[-1] for kib, result, _ in runs
+              if kib > first and result.returncode}
+    assert {kib: line for kib, line in failed.items() if not clear_32k(line)} == {}
+
+
+def test_out_of_memory_at_any_heap_is_one_line_and_changes_nothing(
+        mpy_device: Device, index: IndexServer, tmp_path: Path) -> None:
+    runs = heap_sweep(mpy_device, index, tmp_path, "micropython-fx-app", range(14, 80, 2))
+    assert runs[-1][1].returncode == 0
+    bad = {}
+    for kib, result, same in runs[:-1]:
+        out = lines(result)
+        if not same or "Traceback" in result.stderr or not out or \
+                not out[-1].startswith("error: ") or result.returncode != 1:
+            bad[kib] = (same, out[-3:], result.stderr[-200:])
+    assert bad == {}
+
+
+def test_many_releases_stream_through_a_small_heap(mpy_device: Device, make_index: MakeIndex,
+                                                   tmp_path: Path) -> None:
+    # 400 releases make a project JSON several times the heap: only a streaming
+    # reader that keeps none of it gets through.
+    name = "micropython-fx-many"
+    dists = [Dist(name, f"{i}.0", f"{name}-{i}.0.tar.gz",
+                  upip_sdist(name, f"{i}.0", {"fxmany.py": f"V = {i}\n"})) for i in range(400)]
+    for d in dists:
+        d.extra["comment_text"] = "x" * 300  # per-file fields nobody needs
+    server = make_index(dists)
+    size = len((server.root / "pypi" / name / "json").read_bytes())
+    assert size > 4 * 64 * 1024
+    lib = tmp_path / "lib"
+    assert done(install(mpy_device, lib, server, name, heapsize="64k")) == [
+        f"Installing {name} 399.0", "Done"]
+    assert (lib / "fxmany.py").read_text() == "V = 399\n"
+    # and a pin deep inside "releases", read from the project JSON
+    server.fault(f"/pypi/{name}/7.0/json", "status", 404)
+    done(install(mpy_device, lib, server, f"{name}==7.0", heapsize="64k"))
+    assert (lib / "fxmany.py").read_text() == "V = 7\n"
+
+
+# -- transport: redirects, chunked bodies ------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [301, 302, 307, 308])
+@pytest.mark.parametrize("form", ["relative", "absolute-path", "absolute-url"])
+def test_redirects_on_the_json_and_the_archive(device: Device, make_index: MakeIndex,
+                                               tmp_path: Path, code: int, form: str) -> None:
+    server = make_index()
+    other = make_index()  # another host:port for absolute URLs
+    name = "micropython-fx-base-2.0.tar.gz"
+    mirror = server.root / "files" / "mirror"
+    mirror.mkdir()
+    shutil.copy(server.root / "files" / name, mirror / name)
+    lib = tmp_path / "lib"
+    if form == "absolute-url":
+        # JSON: to the other server, whose JSON lists its own archive; that archive:
+        # back to this server's mirror
+        server.fault("/pypi/micropython-fx-base/json", "redirect",
+                     (code, f"{other.json_url}/micropython-fx-base/json"), times=1)
+        other.fault(f"/files/{name}", "redirect", (code, f"{server.url}/files/mirror/{name}"),
+                    times=1)
+        done(install(device, lib, server, "micropython-fx-base"))
+        assert server.requests() == ["/pypi/micropython-fx-base/json", f"/files/mirror/{name}"]
+        assert other.requests() == ["/pypi/micropython-fx-base/json", f"/files/{name}"]
+    else:
+        json_to, archive_to = {
+            "relative": ("json/", f"mirror/{name}"),
+            "absolute-path": ("/pypi/micropython-fx-base/json/", f"/files/mirror/{name}"),
+        }[form]
+        server.fault("/pypi/micropython-fx-base/json", "redirect", (code, json_to), times=1)
+        server.fault(f"/files/{name}", "redirect", (code, archive_to), times=1)
+        done(install(device, lib, server, "micropython-fx-base"))
+        assert server.requests() == [
+            "/pypi/micropython-fx-base/json", "/pypi/micropython-fx-base/json/",
+            f"/files/{name}", f"/files/mirror/{name}"]
+    assert (lib / "fxbase.py").read_text() == base_module("2.0")
+
+
+def test_redirect_loop_is_an_error(device: Device, index: IndexServer, tmp_path: Path) -> None:
+    index.fault("/pypi/micropython-fx-base/json", "redirect",
+                (302, "/pypi/micropython-fx-base/json"))
+    result = install(device, tmp_path / "lib", index, "micropython-fx-base")
+    assert result.returncode == 1
+    assert "too many redirects" in error_line(result)
+    assert not (tmp_path / "lib").exists()
+
+
+@pytest.mark.parametrize("size", [7, 512])
+def test_chunked_json_and_archive(device: Device, index: IndexServer, tmp_path: Path,
+                                  size: int) -> None:
+    index.fault("/pypi/micropython-fx-app/json", "chunked", size, times=1)
+    index.fault("/files/micropython-fx-app-1.0.tar.gz", "chunked", size, times=1)
+    index.fault("/files/micropython-fx-base-2.0.tar.gz", "chunked", size, times=1)
+    lib = tmp_path / "lib"
+    done(install(device, lib, index, "micropython-fx-app"))
+    assert all(f.times == 0 for f in index.faults.values())
+    run = device.run("import fxapp; print(fxapp.run())", path=[lib])
+    assert run.stdout == "app 1.0 on base 2.0: 42\n"
+
+
+# -- failures leave the target as it was ------------------------------------------------
+
+
+def test_hash_mismatch_leaves_the_target_untouched(any_device: Device, index: IndexServer,
+                                                   tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    before = populated(any_device, lib, index)
+    # a valid archive, just not the one the index lists
+    other = (index.root / "files" / "micropython-fx-base-1.0.tar.gz").read_bytes()
+    index.fault("/files/micropython-fx-base-2.0.tar.gz", "body", other)
+    result = install(any_device, lib, index, "micropython-fx-app", "micropython-fx-base==2.0")
+    assert result.returncode == 1
+    message = error_line(result)
+    assert message.startswith("error: micropython-fx-base: sha256 of ")
+    assert "micropython-fx-base-2.0.tar.gz" in message and "corrupt or tampered" in message
+    untouched(lib, before)
+
+
+@pytest.mark.parametrize(("fault", "arg", "expect"), [
+    ("drop", 100, "connection closed mid-body"),
+    ("drop", 0, "connection closed mid-body"),
+    ("status", 404, "answered HTTP 404"),
+    ("status", 500, "answered HTTP 500"),
+])
+def test_failed_archive_download_leaves_the_target_untouched(
+        device: Device, index: IndexServer, tmp_path: Path, fault: str, arg: int,
+        expect: str) -> None:
+    lib = tmp_path / "lib"
+    before = populated(device, lib, index)
+    index.fault("/files/micropython-fx-app-1.0.tar.gz", fault, arg)
+    result = install(device, lib, index, "micropython-fx-app")
+    assert result.returncode == 1
+    message = error_line(result)
+    assert message.startswith("error: micropython-fx-app: ") and expect in message
+    untouched(lib, before)
+
+
+@pytest.mark.parametrize("path", ["/pypi/micropython-fx-app/json",
+                                  "/files/micropython-fx-app-1.0.tar.gz"])
+def test_stalled_server_times_out(device: Device, index: IndexServer, tmp_path: Path,
+                                  path: str) -> None:
+    lib = tmp_path / "lib"
+    before = populated(device, lib, index)
+    index.fault(path, "stall", 3)
+    result = install(device, lib, index, "--timeout", "1", "micropython-fx-app", timeout=20)
+    assert result.returncode == 1
+    assert error_line(result) == f"error: micropython-fx-app: {index.url}{path}: timed out"
+    untouched(lib, before)
+
+
+def test_dns_failure_names_the_host(device: Device, tmp_path: Path) -> None:
+    result = device.upip("install", "-p", str(tmp_path / "lib"), "-i",
+                         "http://nonexistent.invalid/pypi", "micropython-fx-base")
+    assert result.returncode == 1
+    assert error_line(result) == ("error: micropython-fx-base: cannot resolve host "
+                                  "nonexistent.invalid")
+    assert not (tmp_path / "lib").exists()
+
+
+def test_connection_refused(device: Device, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = device.upip("install", "-p", str(tmp_path / "lib"), "-i",
+                         f"http://127.0.0.1:{port}/pypi", "micropython-fx-base")
+    assert result.returncode == 1
+    assert "connection refused" in error_line(result)
+
+
+def test_unknown_project_is_an_error(device: Device, index: IndexServer,
+                                     tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    before = populated(device, lib, index)
+    result = install(device, lib, index, "micropython-fxalias", "no-such-thing")
+    assert result.returncode == 1
+    assert error_line(result) == ("error: no-such-thing: no such project (nor "
+                                  f"micropython-no-such-thing) on {index.json_url}")
+    untouched(lib, before)
+
+
+CORRUPT_JSON = [b"{not json", b"", b'{"info": {"version": "2.0"}, "urls": [{"url": "http:',
+                b"<html>Service Unavailable</html>"]
+
+
+@pytest.mark.parametrize("body", CORRUPT_JSON)
+def test_corrupt_json_is_one_error_line(device: Device, index: IndexServer, tmp_path: Path,
+                                        body: bytes) -> None:
+    lib = tmp_path / "lib"
+    before = populated(device, lib, index)
+    index.fault("/pypi/micropython-fx-app/json", "body", body)
+    result = install(device, lib, index, "micropython-fx-app")
+    assert result.returncode == 1
+    assert error_line(result).startswith("error: micropython-fx-app: ")
+    untouched(lib, before)
+
+
+@pytest.mark.parametrize("body", CORRUPT_JSON)
+def test_corrupt_json_error_says_what_is_wrong(device: Device, index: IndexServer,
+                                               tmp_path: Path, body: bytes) -> None:
+    index.fault("/pypi/micropython-fx-app/json", "body", body)
+    message = error_line(install(device, tmp_path / "lib", index, "micropython-fx-app"))
+    assert "release None" not in message
+    assert "no .tar.gz sdist" not in message
+    assert "json" in message.lower()
+
+
+# -- malicious archives ------------------------------------------------------------------
+
+EVIL = {
+    "absolute": "/tmp/upip-evil-absolute.py",
+    "dotdot": "upip-evil-dotdot.py",
+    "link-outside": "evil/passwd.py",
+    "link-escape": "evil/up.py",
+    "hardlink": "evil/hard.py",
+    "device": "evil/dev",
+    "fifo": "evil/fifo",
+    "bomb": "evil/bomb.bin",
+}
+
+
+@functools.cache
+def evil_dists() -> tuple[Dist, ...]:
+    return tuple(Dist(f"micropython-evil-{kind}", "1.0", f"micropython-evil-{kind}-1.0.tar.gz",
+                      evil_sdist(f"micropython-evil-{kind}", "1.0", kind)) for kind in EVIL)
+
+
+@pytest.mark.parametrize("kind", list(EVIL))
+def test_malicious_archive_is_refused(device: Device, make_index: MakeIndex, tmp_path: Path,
+                                      kind: str) -> None:
+    server = make_index([*catalog(), *evil_dists()])
+    lib = tmp_path / "work" / "lib"
+    populated(device, lib, server)
+    absolute = Path(EVIL["absolute"])
+    existed = absolute.exists()
+    before = snapshot(tmp_path)
+    result = install(device, lib, server, f"micropython-evil-{kind}")
+    assert result.returncode == 1
+    message = error_line(result)
+    assert message.startswith(f"error: micropython-evil-{kind}: refusing archive member ")
+    assert EVIL[kind] in message
+    assert snapshot(tmp_path) == before  # neither in the target nor beside it
+    assert not (tmp_path.parent / "upip-evil-dotdot.py").exists()
+    assert absolute.exists() == existed
+
+
+def test_in_package_symlink_is_skipped_with_a_warning(device: Device, index: IndexServer,
+                                                      tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    out = done(install(device, lib, index, "micropython-fx-links"))
+    assert "warning: skipped fxlinks/simple.py (symbolic link to "\
+           "../../fx-simple/fxlinks/simple.py)" in out
+    assert sorted(snapshot(lib)) == [".upip-records", "fxlinks", "fxlinks/robust.py"]
+    assert "fxlinks/simple.py" not in (lib / ".upip-records").read_text()
+
+
+# -- uninstall and list ------------------------------------------------------------------
+
+
+def test_uninstall_and_list(any_device: Device, index: IndexServer, tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    assert listed(any_device, lib) == []  # no image yet
+    done(install(any_device, lib, index, "micropython-fx-app", "micropython-fxalias"))
+    # in install order: what was asked for, then the dependencies (breadth-first)
+    assert listed(any_device, lib) == ["micropython-fx-app 1.0", "micropython-fxalias 0.1",
+                                       "micropython-fx-base 2.0"]
+    result = any_device.upip("uninstall", "-p", str(lib), "micropython-fx-app")
+    assert result.returncode == 0
+    assert lines(result) == ["Removing micropython-fx-app 1.0"]
+    assert not (lib / "fxapp").exists()  # files and their now empty folders
+    assert (lib / "fxbase.py").is_file()  # the dependency stays
+    # by its short name
+    result = any_device.upip("uninstall", "-p", str(lib), "fxalias")
+    assert lines(result) == ["Removing micropython-fxalias 0.1"]
+    assert not (lib / "fxalias.py").exists()
+    assert listed(any_device, lib) == ["micropython-fx-base 2.0"]
+    assert sorted(snapshot(lib)) == [".upip-records", "fxbase.py"]
+
+
+def test_uninstall_of_a_missing_name_is_an_error(device: Device, index: IndexServer,
+                                                 tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    before = populated(device, lib, index)
+    result = device.upip("uninstall", "-p", str(lib), "micropython-fxalias", "fx-nothing")
+    assert result.returncode == 1
+    assert error_line(result) == f"error: fx-nothing is not installed in {lib}"
+    untouched(lib, before)
+
+
+def test_list_refuses_a_file_that_is_not_a_records_file(device: Device, tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / ".upip-records").write_text("something else\n")
+    result = device.upip("list", "-p", str(lib))
+    assert result.returncode == 1
+    assert "is not an upip records file" in error_line(result)
+
+
+# -- one image for host and device ------------------------------------------------------
+
+
+def plugin_index(make_index: MakeIndex) -> IndexServer:
+    """The catalog plus a plugin that needs fx-base and ships the same fxbase.py as
+    fx-base 1.1 (a file two packages own)."""
+    plugin = Dist("micropython-fx-plugin", "1.0", "micropython-fx-plugin-1.0.tar.gz",
+                  upip_sdist("micropython-fx-plugin", "1.0",
+                             {"fxplugin.py": "import fxbase\nNAME = 'plugin'\n",
+                              "fxbase.py": base_module("1.1")},
+                             requires=["micropython-fx-base"]))
+    return make_index([*catalog(), plugin])
+
+
+def host_list(upip: Upip, lib: Path) -> list[tuple[str, str, bool]]:
+    import json
+
+    code, out, err = upip("list", "-p", str(lib), "--json")
+    assert code == 0, err
+    return [(d["name"], d["version"], d["requested"]) for d in json.loads(out)]
+
+
+def test_host_image_updated_on_the_device(upip: Upip, any_device: Device,
+                                          make_index: MakeIndex, tmp_path: Path) -> None:
+    server = plugin_index(make_index)
+    lib = tmp_path / "lib"
+    code, _, err = upip("install", "-p", str(lib), "-i", server.json_url, "micropython-fx-app")
+    assert code == 0, err
+    assert listed(any_device, lib) == ["micropython-fx-app 1.0", "micropython-fx-base 1.1"]
+    # the plugin's dependency is already there (the host resolved it to 1.1), and its
+    # fxbase.py is the same as fx-base's: no conflict, nothing downloaded for fx-base
+    out = done(install(any_device, lib, server, "micropython-fx-plugin"))
+    assert out == ["Installing micropython-fx-plugin 1.0", "Done"]
+    assert host_list(upip, lib) == [("micropython-fx-app", "1.0", True),
+                                    ("micropython-fx-base", "1.1", False),
+                                    ("micropython-fx-plugin", "1.0", True)]
+    # the device removes fx-app and the plugin; fx-base (and the file both owned) stay
+    assert any_device.upip("uninstall", "-p", str(lib), "fx-plugin").returncode == 0
+    assert (lib / "fxbase.py").read_text() == base_module("1.1")
+    assert any_device.upip("uninstall", "-p", str(lib), "micropython-fx-app").returncode == 0
+    assert host_list(upip, lib) == [("micropython-fx-base", "1.1", False)]
+    assert sorted(snapshot(lib)) == [".upip-records", "fxbase.py"]
+    run = any_device.run("import fxbase; print(fxbase.VERSION)", path=[lib])
+    assert run.stdout == "1.1\n"
+
+
+def test_device_image_updated_on_the_host(upip: Upip, device: Device, make_index: MakeIndex,
+                                          tmp_path: Path) -> None:
+    import json
+
+    server = plugin_index(make_index)
+    lib = tmp_path / "lib"
+    done(install(device, lib, server, "micropython-fx-base==1.1", "micropython-fx-plugin",
+                 "micropython-fx-app"))
+    records = host_image.parse_records((lib / ".upip-records").read_text(), "records")
+    assert sorted(records) == ["micropython-fx-app", "micropython-fx-base",
+                               "micropython-fx-plugin"]
+    assert records["micropython-fx-app"].requires == ["micropython-fx-base>=1.1,<2"]
+    assert {f.path for f in records["micropython-fx-app"].files} == {
+        "fxapp/__init__.py", "fxapp/data/banner.txt"}
+    assert host_list(upip, lib) == [("micropython-fx-app", "1.0", True),
+                                    ("micropython-fx-base", "1.1", True),
+                                    ("micropython-fx-plugin", "1.0", True)]
+    code, out, err = upip("show", "-p", str(lib), "--json", "fx-base")
+    assert code == 0, err
+    (shown,) = json.loads(out)
+    assert shown["name"] == "micropython-fx-base" and shown["version"] == "1.1"
+    assert shown["required_by"] == ["micropython-fx-app", "micropython-fx-plugin"]
+    assert shown["source"] == f"{server.url}/files/micropython-fx-base-1.1.tar.gz"
+    # the host uninstalls the plugin: fxbase.py, also fx-base's, stays
+    code, out, err = upip("uninstall", "-p", str(lib), "micropython-fx-plugin")
+    assert code == 0, err
+    assert (lib / "fxbase.py").read_text() == base_module("1.1")
+    assert not (lib / "fxplugin.py").exists()
+    assert listed(device, lib) == ["micropython-fx-app 1.0", "micropython-fx-base 1.1"]
+    # a host upgrade of fx-base (an explicit pin wins over fx-app's range): the device
+    # sees it, and the app runs on it
+    code, _, err = upip("install", "-p", str(lib), "-i", server.json_url,
+                        "micropython-fx-base==2.0")
+    assert code == 0, err
+    assert listed(device, lib) == ["micropython-fx-app 1.0", "micropython-fx-base 2.0"]
+    run = device.run("import fxapp; print(fxapp.run())", path=[lib])
+    assert run.stdout == "app 1.0 on base 2.0: 42\n"
+
+
+def test_bootstrapped_image_lists_the_client_on_both_sides(upip: Upip, micropython: object,
+                                                           index: IndexServer,
+                                                           tmp_path: Path) -> None:
+    lib = bootstrap_image(tmp_path / "board" / "lib")
+    board = Device("mpy", lib)  # the client runs from the image it manages
+    done(board.upip("install", "-i", index.json_url, "micropython-fxalias", cwd=tmp_path))
+    assert (lib / "fxalias.py").is_file()  # the default path is the image itself
+    assert listed(board, lib) == [f"upip {upip_version}", "micropython-fxalias 0.1"]
+    assert [n for n, _, _ in host_list(upip, lib)] == ["micropython-fxalias", "upip"]
+    assert lines(board.upip("uninstall", "fxalias", cwd=tmp_path)) == [
+        "Removing micropython-fxalias 0.1"]
+    assert [n for n, _, _ in host_list(upip, lib)] == ["upip"]
+    assert (lib / "upip" / "__init__.mpy").is_file()
+
+
+# -- conflicts -------------------------------------------------------------------------
+
+
+def test_file_owned_by_another_package_is_a_conflict(device: Device, index: IndexServer,
+                                                     tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    before = populated(device, lib, index)
+    result = install(device, lib, index, "micropython-fx-clash")
+    assert result.returncode == 1
+    message = error_line(result)
+    assert "micropython-fx-clash" in message and "micropython-fx-base 1.1" in message
+    assert "fxbase.py" in message
+    untouched(lib, before)
+
+
+def test_untracked_file_needs_force(device: Device, index: IndexServer, tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "fxalias.py").write_text("MINE = 1\n")
+    before = snapshot(lib)
+    result = install(device, lib, index, "micropython-fxalias")
+    assert result.returncode == 1
+    message = error_line(result)
+    assert str(lib / "fxalias.py") in message and "--force" in message
+    untouched(lib, before)
+    done(install(device, lib, index, "--force", "micropython-fxalias"))
+    assert (lib / "fxalias.py").read_text() == "OK = True\n"
+    assert listed(device, lib) == ["micropython-fxalias 0.1"]
+
+
+def test_untracked_file_with_the_same_content_is_adopted(device: Device, index: IndexServer,
+                                                         tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "fxalias.py").write_text("OK = True\n")
+    done(install(device, lib, index, "micropython-fxalias"))
+    assert listed(device, lib) == ["micropython-fxalias 0.1"]
+
+
+# -- crash recovery across sides ---------------------------------------------------------
+
+
+def interrupted_host_install(upip: Upip, monkeypatch: pytest.MonkeyPatch, lib: Path,
+                             server: IndexServer, n: int, *specs: str) -> bool:
+    """A host install killed at its Nth file move: no rollback, stage left behind.
+    Returns False when the install needs fewer moves (it then completed)."""
+    real_replace = os.replace
+    calls = 0
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == n:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", replace)  # upip.image moves files with os.replace
+        m.setattr(host_image, "_rollback", lambda root, stage: None)
+        m.setattr(host_image, "shutil", SimpleNamespace(rmtree=lambda *a, **k: None))
+        code, _, err = upip("install", "-p", str(lib), "-i", server.json_url, "--no-cache",
+                            *specs)
+    assert code in (0, 130), err
+    return code == 130
+
+
+def test_device_install_undoes_an_interrupted_host_install(
+        upip: Upip, device: Device, index: IndexServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    crashes = 0
+    for n in range(1, 20):
+        lib = tmp_path / f"run{n}" / "lib"
+        assert upip("install", "-p", str(lib), "-i", index.json_url,
+                    "micropython-fx-base==1.0")[0] == 0
+        before = snapshot(lib)
+        # the upgrade to fx-base 1.1 and the new fxapp/ folders, killed at move n
+        if not interrupted_host_install(upip, monkeypatch, lib, index, n, "micropython-fx-app"):
+            break
+        crashes += 1
+        assert (lib / ".upip-tx" / "journal").is_file()
+        assert snapshot(lib) != before
+        out = done(install(device, lib, index, "micropython-fxalias"))
+        assert out[0] == f"warning: undid an install that was interrupted; {lib} is as before"
+        assert listed(device, lib) == ["micropython-fx-base 1.0", "micropython-fxalias 0.1"]
+        after = snapshot(lib)
+        del after["fxalias.py"], after[".upip-records"], before[".upip-records"]
+        assert after == before, n
+    assert crashes >= 5
+
+
+def test_device_list_undoes_an_interrupted_host_install(
+        upip: Upip, device: Device, index: IndexServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(1, 20):
+        lib = tmp_path / f"run{n}" / "lib"
+        assert upip("install", "-p", str(lib), "-i", index.json_url,
+                    "micropython-fx-base==1.0")[0] == 0
+        before = snapshot(lib)
+        if not interrupted_host_install(upip, monkeypatch, lib, index, n, "micropython-fx-app"):
+            break
+        result = device.upip("list", "-p", str(lib))
+        assert lines(result) == [
+            f"warning: undid an install that was interrupted; {lib} is as before",
+            "micropython-fx-base 1.0"], n
+        untouched(lib, before)
+
+
+def test_device_install_after_an_interrupted_host_install(
+        upip: Upip, device: Device, index: IndexServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    lib = tmp_path / "lib"
+    assert upip("install", "-p", str(lib), "-i", index.json_url, "micropython-fx-base==1.0")[0] == 0
+    assert interrupted_host_install(upip, monkeypatch, lib, index, 3, "micropython-fx-app")
+    out = done(install(device, lib, index, "micropython-fxalias"))
+    assert out[0] == f"warning: undid an install that was interrupted; {lib} is as before"
+    assert listed(device, lib) == ["micropython-fx-base 1.0", "micropython-fxalias 0.1"]
+    assert (lib / "fxbase.py").read_text() == base_module("1.0")
+    assert sorted(snapshot(lib)) == [".upip-records", "fxalias.py", "fxbase.py"]
+    assert [n for n, _, _ in host_list(upip, lib)] == ["micropython-fx-base",
+                                                       "micropython-fxalias"]
+
+
+def test_host_finishes_a_committed_device_install(upip: Upip, device: Device,
+                                                  index: IndexServer, tmp_path: Path) -> None:
+    # a device killed after its commit, before the clean-up: the stage only says so
+    lib = tmp_path / "lib"
+    populated(device, lib, index)
+    stage = lib / ".upip-tx"
+    stage.mkdir()
+    (stage / "committed").write_text("")
+    (stage / "pid").write_text("0")
+    assert [n for n, _, _ in host_list(upip, lib)] == ["micropython-fx-base",
+                                                       "micropython-fxalias"]
+    assert not stage.exists()
+
+
+# -- disk full -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", [100, 600])  # the archive (384 B) / the records (~870 B)
+def test_disk_full_leaves_the_target_unchanged(device: Device, index: IndexServer,
+                                               tmp_path: Path, limit: int) -> None:
+    lib = tmp_path / "lib"
+    before = populated(device, lib, index)
+    result = install(device, lib, index, "micropython-fx-app", preexec_fn=fsize_limit(limit))
+    assert result.returncode == 1
+    error_line(result)
+    untouched(lib, before)
+
+
+def test_disk_full_while_committing_names_the_target(device: Device, index: IndexServer,
+                                                     tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    populated(device, lib, index)
+    result = install(device, lib, index, "micropython-fx-app", preexec_fn=fsize_limit(600))
+    message = error_line(result)
+    assert str(lib) in message or "micropython-fx-app" in message
+    assert message != "error: 27"
+
+
+# -- TLS ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def https_index(make_index: MakeIndex, ca: trustme.CA, host: str = "127.0.0.1") -> IndexServer:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert(host).configure_cert(context)
+    return make_index(ssl_context=context)
+
+
+def test_https_with_the_right_ca_verifies_without_warning(
+        any_device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path) -> None:
+    server = https_index(make_index, ca)
+    assert server.json_url.startswith("https://")
+    cert = tmp_path / "ca.der"
+    cert.write_bytes(der(ca))
+    lib = tmp_path / "lib"
+    out = done(install(any_device, lib, server, "--ca", str(cert), "micropython-fx-app"))
+    assert not any("warning: TLS" in line for line in out)
+    run = any_device.run("import fxapp; print(fxapp.run())", path=[lib])
+    assert run.stdout == "app 1.0 on base 2.0: 42\n"
+
+
+def test_https_with_another_ca_fails_and_changes_nothing(
+        device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path) -> None:
+    server = https_index(make_index, ca)
+    cert = tmp_path / "other.der"
+    cert.write_bytes(der(trustme.CA()))
+    lib = tmp_path / "lib"
+    before = populated(Device("py", SOURCES), lib, make_index())  # over plain HTTP
+    result = install(device, lib, server, "--ca", str(cert), "micropython-fx-app")
+    assert result.returncode == 1
+    assert "Done" not in result.stdout
+    untouched(lib, before)
+    assert server.requests() == []  # the handshake failed: no request was sent
+
+
+def test_https_with_another_ca_is_one_error_line(device: Device, make_index: MakeIndex,
+                                                 ca: trustme.CA, tmp_path: Path) -> None:
+    server = https_index(make_index, ca)
+    cert = tmp_path / "other.der"
+    cert.write_bytes(der(trustme.CA()))
+    result = install(device, tmp_path / "lib", server, "--ca", str(cert), "micropython-fx-app")
+    message = error_line(result)
+    assert "micropython-fx-app" in message and "127.0.0.1" in message
+
+
+def test_https_certificate_for_another_host_is_refused(
+        device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path) -> None:
+    server = https_index(make_index, ca, host="example.org")
+    cert = tmp_path / "ca.der"
+    cert.write_bytes(der(ca))
+    result = install(device, tmp_path / "lib", server, "--ca", str(cert), "micropython-fx-base")
+    assert result.returncode == 1
+    assert not (tmp_path / "lib").exists()
+
+
+def test_https_without_a_ca_warns_once(device: Device, make_index: MakeIndex, ca: trustme.CA,
+                                       tmp_path: Path) -> None:
+    server = https_index(make_index, ca)
+    out = done(install(device, tmp_path / "lib", server, "micropython-fx-app"))
+    warnings_ = [line for line in out if "NOT verified" in line]
+    assert warnings_ == [
+        f"warning: TLS certificates are NOT verified: no CA file (put a DER certificate at "
+        f"{SOURCES}/upip/ca.der, or pass --ca)"]
+    assert (tmp_path / "lib" / "fxapp" / "__init__.py").is_file()
+
+
+def test_https_insecure_does_not_warn(device: Device, make_index: MakeIndex, ca: trustme.CA,
+                                      tmp_path: Path) -> None:
+    server = https_index(make_index, ca)
+    out = done(install(device, tmp_path / "lib", server, "--insecure", "micropython-fx-app"))
+    assert out == ["Installing micropython-fx-app 1.0", RANGE_WARNING,
+                   "Installing micropython-fx-base 2.0", "Done"]
+
+
+def test_https_missing_ca_file_is_an_error(device: Device, make_index: MakeIndex,
+                                           ca: trustme.CA, tmp_path: Path) -> None:
+    server = https_index(make_index, ca)
+    result = install(device, tmp_path / "lib", server, "--ca", str(tmp_path / "no.der"),
+                     "micropython-fx-base")
+    assert result.returncode == 1
+    assert error_line(result) == ("error: micropython-fx-base: cannot read the CA file "
+                                  f"{tmp_path / 'no.der'}")
+
+
+def test_bootstrap_ca_is_used_by_the_device(micropython: object, make_index: MakeIndex,
+                                            ca: trustme.CA, tmp_path: Path) -> None:
+    server = https_index(make_index, ca)
+    pem = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    client = bootstrap_image(tmp_path / "client" / "lib", "--ca", str(pem))
+    assert (client / "upip" / "ca.der").read_bytes() == der(ca)
+    dev = Device("mpy", client)
+    lib = tmp_path / "lib"
+    out = done(install(dev, lib, server, "micropython-fx-app"))
+    assert not any("warning: TLS" in line for line in out)
+    # and it is really checked: the image's CA, swapped for another, fails
+    (client / "upip" / "ca.der").write_bytes(der(trustme.CA()))
+    result = install(dev, tmp_path / "lib2", server, "micropython-fx-app")
+    assert result.returncode == 1
+    assert not (tmp_path / "lib2").exists()
+
+
+# -- live PyPI --------------------------------------------------------------------------
+
+
+def pypi_root_ca(host: str = "pypi.org") -> bytes | None:
+    """The DER of the local trust store's root for HOST's chain, as seen from here
+    (a TLS-intercepting proxy's root included), or None."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    if shutil.which("openssl") is None:
+        return None
+    try:
+        shown = subprocess.run(["openssl", "s_client", "-showcerts", "-connect", f"{host}:443",
+                                "-servername", host], input="", capture_output=True, text=True,
+                               timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+    blocks = [begin + part.split(end)[0] + end for part in shown.split(begin)[1:]]
+    if not blocks:
+        return None
+    top = x509.load_pem_x509_certificate(blocks[-1].encode())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for path in sorted(glob.glob("/etc/ssl/certs/*.pem")):
+            try:
+                certs = x509.load_pem_x509_certificates(Path(path).read_bytes())
+            except (OSError, ValueError):
+                continue
+            for cert in certs:
+                if cert.subject == top.issuer:
+                    return cert.public_bytes(Encoding.DER)
+    return None
+
+
+@pytest.mark.network
+def test_install_from_live_pypi_and_run(mpy_device: Device, tmp_path: Path) -> None:
+    root = pypi_root_ca()
+    lib = tmp_path / "lib"
+    if root is not None:
+        cert = tmp_path / "root.der"
+        cert.write_bytes(root)
+        tls = ["--ca", str(cert)]
+    else:
+        tls = ["--insecure"]
+    result = mpy_device.upip("install", "-p", str(lib), *tls, "micropython-pystone_lowmem",
+                             "micropython-umqtt.simple", timeout=120)
+    out = done(result)
+    assert not any("NOT verified" in line for line in out)
+    assert out[0].startswith("Installing micropython-pystone_lowmem ")
+    assert any(line.startswith("Installing micropython-umqtt.simple ") for line in out)
+    assert {"pystone_lowmem.py", "umqtt/simple.py"} <= set(snapshot(lib))
+    run = mpy_device.run("import pystone_lowmem; pystone_lowmem.main(100)\n"
+                         "from umqtt.simple import MQTTClient\n"
+                         "c = MQTTClient('upip-test', '127.0.0.1')\n"
+                         "print('client', c.client_id, c.port)", path=[lib])
+    assert "Pystone(1.2) time for 100 passes" in run.stdout, run.stderr
+    assert "client b'upip-test' 1883" in run.stdout or "client upip-test 1883" in run.stdout
+    if root is None:  # no CA found: the insecure fallback, without any warning
+        pytest.skip("no local root CA verifies pypi.org; installed with --insecure")
+
+
+@pytest.mark.network
+def test_install_from_live_pypi_without_ca_warns(mpy_device: Device, tmp_path: Path) -> None:
+    result = mpy_device.upip("install", "-p", str(tmp_path / "lib"),
+                             "micropython-pystone_lowmem", timeout=120)
+    out = done(result)
+    assert out[0].startswith("warning: TLS certificates are NOT verified")
+    assert sum("NOT verified" in line for line in out) == 1
