@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -175,13 +175,6 @@ def parse_requirement(text: str, origin: str = "") -> Spec:
         url=req.url,
         origin=origin,
     )
-
-
-def specifier(text: str) -> SpecifierSet:
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier as exc:
-        raise InvalidSpec(text, str(exc)) from None
 
 
 @dataclass
