@@ -9,7 +9,6 @@ is stored as ``upip/ca.der``, where the device client looks for it.
 
 from __future__ import annotations
 
-import hashlib
 import keyword
 import ssl
 from importlib import resources
@@ -21,7 +20,7 @@ from . import __version__
 from .dists import Distribution
 from .errors import UpipError
 from .image import Image
-from .installer import InstallReport, Loaded, Options, apply
+from .installer import InstallReport, Loaded, Options, apply, tree_sha256
 from .mpy import compile_source, mpy_name, qstrs
 from .report import Reporter
 from .resolve import Resolved
@@ -98,13 +97,10 @@ def client_files(*, mpy: bool = True, ca: Path | None = None) -> dict[str, bytes
 def bootstrap(target: Path, *, mpy: bool = True, ca: Path | None = None,
               reporter: Reporter | None = None) -> InstallReport:
     files = client_files(mpy=mpy, ca=ca)
-    tree = hashlib.sha256()
-    for path in sorted(files):
-        tree.update(path.encode() + b"\0" + hashlib.sha256(files[path]).digest())
+    sha = tree_sha256(files)
     cand = Candidate("upip", Version(__version__), __version__, "dir", SOURCE, "upip",
-                     SOURCE, tree.hexdigest())
-    loaded = Loaded(Distribution("upip", __version__, [], files, [], "bootstrap"),
-                    tree.hexdigest())
+                     SOURCE, sha)
+    loaded = Loaded(Distribution("upip", __version__, [], files, [], "bootstrap"), sha)
     image = Image.open(target, reporter)
     return apply(image, [Resolved(cand, True)], lambda c: loaded, Options(),
                  reporter or Reporter())

@@ -193,10 +193,9 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
     verb = "Would install" if report.dry_run else "Installed"
     if report.installed:
         print(f"{verb} {', '.join(map(str, report.installed))} into {report.target}")
-    replaced = [r for r in report.removed]
-    if replaced:
+    if report.removed:
         print(f"{'Would replace' if report.dry_run else 'Replaced'} "
-              f"{', '.join(map(str, replaced))}")
+              f"{', '.join(map(str, report.removed))}")
     if report.unchanged and not report.installed:
         print(f"Already installed: {', '.join(map(str, report.unchanged))}")
     return 0
@@ -262,29 +261,20 @@ def cmd_list(args: argparse.Namespace, reporter: Any) -> int:
 
 def cmd_show(args: argparse.Namespace, reporter: Any) -> int:
     from .errors import NotInstalled
-    from .specs import normalize, parse_requirement
 
     image = _open_image(args, reporter)
     shown = []
     for name in args.names:
-        key = normalize(name)
-        if key not in image.records and f"micropython-{key}" in image.records:
-            key = f"micropython-{key}"
-        if key not in image.records:
+        key = image.find(name)
+        if key is None:
             raise NotInstalled(name, str(image.root))
         shown.append(image.records[key])
-    required_by: dict[str, list[str]] = {}
-    for rec in image.records.values():
-        for text in rec.requires:
-            try:
-                required_by.setdefault(parse_requirement(text).key or "", []).append(rec.name)
-            except UpipError:
-                continue
+    dependents = image.dependents()
     out = []
     for rec in shown:
         out.append({"name": rec.name, "version": rec.version, "requested": rec.requested,
                     "source": rec.source, "sha256": rec.sha256, "requires": rec.requires,
-                    "required_by": sorted(required_by.get(rec.key, [])),
+                    "required_by": sorted(r.name for r, _ in dependents.get(rec.key, [])),
                     "files": [{"path": f.path, "sha256": f.sha256, "size": f.size}
                               for f in rec.files]})
     if args.json:

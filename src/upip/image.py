@@ -132,6 +132,30 @@ class Image:
                 owned.setdefault(f.path, []).append(rec.key)
         return owned
 
+    def find(self, name: str) -> str | None:
+        """The key of an installed dist by name; ``foo`` finds ``micropython-foo``."""
+        key = normalize(name)
+        for candidate in (key, "micropython-" + key):
+            if candidate in self.records:
+                return candidate
+        return None
+
+    def dependents(self) -> dict[str, list[tuple[DistRecord, str]]]:
+        """Key -> the installed dists that require it, with their requirement text."""
+        from .errors import UpipError
+        from .specs import parse_requirement
+
+        found: dict[str, list[tuple[DistRecord, str]]] = {}
+        for rec in self.records.values():
+            for text in rec.requires:
+                try:
+                    key = parse_requirement(text).key
+                except UpipError:
+                    continue
+                if key:
+                    found.setdefault(key, []).append((rec, text))
+        return found
+
     def intact(self, key: str) -> bool:
         """Whether every file of an installed dist is present with its size."""
         for f in self.records[key].files:

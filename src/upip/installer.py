@@ -153,7 +153,8 @@ class DistLoader:
         return self.submit(cand).result()
 
 
-def _tree_sha256(files: dict[str, bytes]) -> str:
+def tree_sha256(files: dict[str, bytes]) -> str:
+    """One sha256 for a set of files (a project directory, a bootstrap)."""
     h = hashlib.sha256()
     for path in sorted(files):
         h.update(path.encode() + b"\0" + sha256_hex(files[path]).encode() + b"\n")
@@ -174,7 +175,7 @@ def direct_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader) -> Requ
     """Read a local archive, project directory or URL now: its name comes from inside."""
     if spec.path is not None and spec.path.is_dir():
         dist = read_project(spec.path)
-        sha = _tree_sha256(dist.files)
+        sha = tree_sha256(dist.files)
         cand = _candidate_for(dist, "dir", str(spec.path.resolve()), spec.path.name,
                               str(spec.path), sha)
     else:
@@ -277,6 +278,7 @@ class _Change:
     resolved: Resolved
     loaded: Loaded
     old: DistRecord | None
+    hashes: dict[str, str] = field(default_factory=dict)  # image path -> sha256
 
 
 def install(
@@ -340,7 +342,8 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
                 and image.intact(key)):
             report.unchanged.append(Item.of(old, old.requested or res.requested))
             continue
-        changes.append(_Change(res, loaded, old))
+        hashes = {p: sha256_hex(d) for p, d in loaded.dist.files.items()}
+        changes.append(_Change(res, loaded, old, hashes))
     for change in changes:
         for member, why in change.loaded.dist.skipped:
             reporter.warn(f"{change.resolved.cand.filename}: skipped {member} ({why})")
@@ -348,7 +351,7 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
     for change in changes:
         cand, dist = change.resolved.cand, change.loaded.dist
         requested = change.resolved.requested or bool(change.old and change.old.requested)
-        files = [FileRecord(p, sha256_hex(d), len(d)) for p, d in sorted(dist.files.items())]
+        files = [FileRecord(p, change.hashes[p], len(d)) for p, d in sorted(dist.files.items())]
         records[cand.key] = DistRecord(cand.name, cand.version_text, requested,
                                        change.loaded.sha256, cand.url, list(dist.requires),
                                        files)
@@ -378,7 +381,7 @@ def _plan_files(image: Image, changes: list[_Change], force: bool
     for change in changes:
         cand = change.resolved.cand
         for path, data in change.loaded.dist.files.items():
-            sha = sha256_hex(data)
+            sha = change.hashes[path]
             if path in puts and puts[path][1] != sha:
                 raise FileConflict(path, [str(who[path]), str(cand)])
             puts[path], who[path] = (data, sha), cand
@@ -413,12 +416,11 @@ def uninstall(names: list[str], target: Path = DEFAULT_TARGET,
     report = InstallReport(image.root, dry_run)
     gone: set[str] = set()
     for name in names:
-        key = normalize(name)
-        if key not in image.records and "micropython-" + key in image.records:
-            reporter.note(f"{name!r} is not installed; removing 'micropython-{name}'")
-            key = "micropython-" + key
-        if key not in image.records:
+        key = image.find(name)
+        if key is None:
             raise NotInstalled(name, str(image.root))
+        if key != normalize(name):
+            reporter.note(f"{name!r} is not installed; removing {key!r}")
         gone.add(key)
     records = {k: r for k, r in image.records.items() if k not in gone}
     kept_paths = {f.path for r in records.values() for f in r.files}
@@ -426,13 +428,10 @@ def uninstall(names: list[str], target: Path = DEFAULT_TARGET,
     for key in sorted(gone):
         rec = image.records[key]
         report.removed.append(Item.of(rec))
-    for rec in records.values():
-        for text in rec.requires:
-            try:
-                dep = parse_requirement(text).key
-            except UpipError:
-                continue
-            if dep in gone:
+    dependents = image.dependents()
+    for key in sorted(gone):
+        for rec, text in dependents.get(key, []):
+            if rec.key not in gone:
                 reporter.warn(f"{rec.name} {rec.version} requires {text}, which is now removed")
     if dry_run:
         return report

@@ -18,8 +18,9 @@ def lib_path():
 
 def dists(path):
     # ["dist", name, version, requested, sha256, source] for each install
+    path = path or lib_path()
     first = True
-    for p in lines((path or lib_path()) + REC):
+    for p in lines(path + REC):
         if first and p != ["upip-records", "1"]:
             raise UpipError(path + REC + " is not an upip records file")
         first = False
