@@ -38,6 +38,20 @@ Examples:
 """
 
 
+SDIST_EPILOG = """\
+What goes in, unless [tool.upip] in pyproject.toml says otherwise:
+  packages   every top-level folder (under src/ when there is one) holding .py
+             files, except tests, docs, examples, build...
+  modules    every top-level .py file except setup.py, conftest.py, test_*.py
+  resources  every other file inside a package: put into the package's R.py,
+             and kept as a file too unless --no-resource-files
+
+[tool.upip] keys: source-dir, packages, modules, exclude (globs),
+keep-resource-files. setup.py projects: import sdist_upip and pass
+cmdclass={"sdist": sdist_upip.sdist} to setup().
+"""
+
+
 def _default_target() -> str:
     return os.path.join("~", ".micropython", "lib")
 
@@ -115,6 +129,44 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CA certificate (PEM or DER) the device checks TLS against, stored "
                         "as upip/ca.der; without one the device warns that TLS is unverified")
     _common(p)
+
+    p = sub.add_parser("sdist", help="build an upip-format sdist from a pyproject.toml project",
+                       description="Build PROJECT (default: .) into DIST_DIR/NAME-VERSION.tar.gz: "
+                                   "package and module files, an R.py resource module per "
+                                   "package, PKG-INFO and requires.txt; gzip with a 4 KiB window "
+                                   "so the smallest boards can inflate it. Byte-reproducible "
+                                   "(mtime from SOURCE_DATE_EPOCH or 1980-01-01).",
+                       epilog=SDIST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("project", nargs="?", default=".", metavar="PROJECT",
+                   help="the project folder holding pyproject.toml (default: .)")
+    p.add_argument("-o", "--outdir", default=None, metavar="DIST_DIR",
+                   help="where to write the archive (default: PROJECT/dist)")
+    p.add_argument("--no-resource-files", action="store_true",
+                   help="ship resources only inside R.py, not also as files "
+                        "(same as [tool.upip] keep-resource-files = false)")
+    p.add_argument("--json", action="store_true", help="describe the archive as JSON")
+    _common(p, target=False)
+
+    p = sub.add_parser("bin2res", help="write an R.py resource module for files",
+                       description="Write a resource module R = {'key': b'...'} holding FILEs, "
+                                   "for pkg_resources.resource_stream(package, key).")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-o", "--output", default=None, metavar="R.py",
+                   help="write here instead of standard output")
+    p.add_argument("--strip", default=None, metavar="PREFIX",
+                   help="make keys relative to PREFIX (default: the paths as given)")
+    _common(p, target=False)
+
+    p = sub.add_parser("publish", help="upload sdists to PyPI or another index (twine)",
+                       description="Check, then upload distributions with the standard upload "
+                                   "API. Credentials: --username/--password, or "
+                                   "TWINE_USERNAME/TWINE_PASSWORD, or a PyPI token as password.")
+    p.add_argument("dists", nargs="+", metavar="DIST")
+    p.add_argument("--repository-url", default=None, metavar="URL",
+                   help="upload endpoint (default: https://upload.pypi.org/legacy/)")
+    p.add_argument("-u", "--username", default=None)
+    p.add_argument("--password", default=None)
+    _common(p, target=False)
 
     p = sub.add_parser("list", help="list installed packages",
                        description="List the packages installed in an image.")
@@ -296,5 +348,77 @@ def cmd_show(args: argparse.Namespace, reporter: Any) -> int:
     return 0
 
 
+def cmd_sdist(args: argparse.Namespace, reporter: Any) -> int:
+    from .build import project as project_mod
+    from .build import sdist
+
+    root = Path(args.project)
+    project = project_mod.load(root)
+    if args.no_resource_files:
+        project.keep_resource_files = False
+    built = sdist.build(project, Path(args.outdir) if args.outdir else root / "dist")
+    if args.json:
+        print(json.dumps(built.as_json(), indent=2))
+        return 0
+    for warning in built.warnings:
+        reporter.warn(warning)
+    if args.quiet:
+        return 0
+    count = sum(len(keys) for keys in built.resources.values())
+    print(f"Built {built.path} ({built.size} bytes, sha256 {built.sha256})")
+    print(f"  {len(built.files)} files; {count} resources in "
+          f"{', '.join(f'{p}/R.py' for p in built.resources) or 'no R.py'}")
+    if built.left_out:
+        print(f"  left out (not in a package, so not a resource): {', '.join(built.left_out)}")
+    return 0
+
+
+def cmd_bin2res(args: argparse.Namespace, reporter: Any) -> int:
+    from .build.resources import render, resource_key
+    from .errors import ProjectError
+
+    resources: dict[str, bytes] = {}
+    for name in args.files:
+        key = resource_key(name, args.strip)
+        if key in resources:
+            raise ProjectError(name, f"gives the key {key!r} twice; name each file once")
+        try:
+            resources[key] = Path(name).read_bytes()
+        except OSError as exc:
+            raise ProjectError(name, f"cannot read it ({exc.strerror or exc})") from None
+    text = render(resources)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.output)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ProjectError(str(out), f"cannot write it ({exc.strerror or exc})") from None
+    if not args.quiet:
+        print(f"Wrote {out}: {len(resources)} resources, {len(text)} bytes")
+    return 0
+
+
+def bin2res_main(argv: Sequence[str] | None = None) -> int:
+    """The ``mpy_bin2res`` console script: ``upip bin2res``."""
+    return main(["bin2res", *(sys.argv[1:] if argv is None else argv)])
+
+
+def cmd_publish(args: argparse.Namespace, reporter: Any) -> int:
+    from .build.publish import PYPI_UPLOAD, publish
+
+    url = args.repository_url or PYPI_UPLOAD
+    done = publish([Path(d) for d in args.dists], url, args.username, args.password,
+                   quiet=args.quiet)
+    if not args.quiet:
+        print(f"Uploaded {', '.join(f'{c.name} {c.version}' for c in done)} to {url}")
+    return 0
+
+
 COMMANDS = {"install": cmd_install, "bootstrap": cmd_bootstrap, "uninstall": cmd_uninstall, "list": cmd_list,
-            "show": cmd_show}
+            "show": cmd_show, "sdist": cmd_sdist, "bin2res": cmd_bin2res,
+            "publish": cmd_publish}

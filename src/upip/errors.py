@@ -120,3 +120,17 @@ class NotInstalled(UpipError, LookupError):
     def __init__(self, name: str, directory: str) -> None:
         self.name, self.directory = name, directory
         super().__init__(f"{name!r} is not installed in {directory}; see `upip list -p {directory}`")
+
+
+class ProjectError(UpipError, ValueError):
+    """A project cannot be built: ``path`` names the file, ``reason`` says the fix."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path}: {reason}")
+
+
+class PublishError(UpipError, OSError):
+    def __init__(self, target: str, reason: str) -> None:
+        self.target, self.reason = target, reason
+        super().__init__(f"{target}: {reason}")
