@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -396,7 +397,8 @@ def cmd_bin2res(args: argparse.Namespace, reporter: Any) -> int:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, out)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise ProjectError(str(out), f"cannot write it ({exc.strerror or exc})") from None
     if not args.quiet:
         print(f"Wrote {out}: {len(resources)} resources, {len(text)} bytes")
