@@ -153,7 +153,7 @@ def test_pkg_resources_on_cpython_from_r_py_files_and_modules(
         assert pr.resource_stream("capp.mod", "top.txt").read() == b"top"
         assert pr.resource_string("capp.sub", "r.txt") == b"sub"
         assert pr.resource_stream("capp.sub", "f.txt").read() == b"file"
-        with pytest.raises(OSError, match="no resource 'x' in package 'capp.sub'"):
+        with pytest.raises(OSError, match=r"no resource 'x' in package 'capp\.sub'"):
             pr.resource_string("capp.sub", "x")
     finally:
         for name in ("pkg_resources", "capp", "capp.R", "capp.sub", "capp.mod"):
