@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +10,7 @@ import trustme
 
 from tests.conftest import Upip, run_cli
 from tests.support.catalog import catalog
+from tests.support.pypiserver import pypiserver as run_pypiserver
 from tests.support.server import IndexServer
 
 
@@ -97,12 +93,6 @@ def test_unwritable_cache_is_a_warning_not_an_error(upip: Upip, index: IndexServ
     assert err.startswith("warning: cannot write the cache")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def pypiserver(tmp_path: Path) -> Iterator[str]:
     packages = tmp_path / "packages"
@@ -110,24 +100,8 @@ def pypiserver(tmp_path: Path) -> Iterator[str]:
     for dist in catalog():
         if not dist.yanked:  # a pypiserver directory has no way to say "yanked"
             (packages / dist.filename).write_bytes(dist.data)
-    exe = shutil.which("pypi-server", path=str(Path(sys.executable).parent))
-    assert exe, "pypiserver is a test dependency"
-    port = _free_port()
-    proc = subprocess.Popen([exe, "run", "-i", "127.0.0.1", "-p", str(port), "--backend",
-                             "simple-dir", str(packages)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/simple/"
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with run_pypiserver(packages) as url:
+        yield f"{url}simple/"
 
 
 def test_install_from_a_real_pypiserver(pypiserver: str, tmp_path: Path, micropython) -> None:
