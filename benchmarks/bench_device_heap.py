@@ -25,15 +25,12 @@ releases (the peak must not grow with the number of releases).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,43 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.builders import upip_sdist
 from tests.support.index import Dist, write_index
 from tests.support.mpy import micropython_command
+from tests.support.oldupip import PYPI, fetch_old_upip, fetch_pypi, old_upip_env
 from tests.support.server import IndexServer
 
 UMQTT = "micropython-umqtt.simple"
 MANY = "micropython-bench-many"
-PYPI = "https://pypi.org/pypi"
-
-SHIM_UZLIB = """\
-import deflate
-def DecompIO(stream, wbits):
-    return deflate.DeflateIO(stream, deflate.GZIP, wbits - 16)
-"""
-SHIM_USSL = """\
-LOCAL = {local!r}
-def wrap_socket(s, server_hostname=None):
-    if LOCAL:
-        import socket
-        s.close()
-        ai = socket.getaddrinfo(LOCAL[0], LOCAL[1])[0]
-        s = socket.socket(ai[0], socket.SOCK_STREAM, ai[2])
-        s.connect(ai[-1])
-        return s
-    import tls
-    c = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
-    c.verify_mode = tls.CERT_NONE
-    return c.wrap_socket(s, server_hostname=server_hostname)
-"""
-def fetch_pypi(name: str, version: str | None = None) -> tuple[str, bytes] | None:
-    """(version, sdist bytes) of a project on live PyPI, or None offline."""
-    try:
-        with urllib.request.urlopen(f"{PYPI}/{name}/json", timeout=20) as resp:
-            data = json.load(resp)
-        version = version or data["info"]["version"]
-        (url,) = [u["url"] for u in data["releases"][version] if u["packagetype"] == "sdist"]
-        with urllib.request.urlopen(url, timeout=20) as resp:
-            return version, resp.read()
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def stand_in_umqtt() -> tuple[str, bytes]:
@@ -124,17 +89,7 @@ class Tools:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(compile_source(src.read_bytes(), rel))
             self.mip_label = "mip (.mpy)"
-        self.old: Path | None = None
-        got = fetch_pypi("micropython-upip", "1.2.6")
-        if got:
-            self.old = work / "upip126"
-            self.old.mkdir()
-            with tarfile.open(fileobj=io.BytesIO(got[1])) as tar:
-                for member in ("upip.py", "upip_utarfile.py"):
-                    f = tar.extractfile(f"micropython-upip-1.2.6/{member}")
-                    assert f is not None
-                    (self.old / member).write_bytes(f.read())
-            (self.old / "uzlib.py").write_text(SHIM_UZLIB)
+        self.old = fetch_old_upip(work / "upip126")
 
     def env(self, path: list[Path | str]) -> dict[str, str]:
         return {**os.environ, "MICROPYPATH": os.pathsep.join([*map(str, path), ".frozen"])}
@@ -152,10 +107,8 @@ class Tools:
                  target: Path) -> tuple[list[str], dict[str, str]]:
         assert self.old is not None
         shims = self.work / ("shims-local" if local else "shims-live")
-        shims.mkdir(exist_ok=True)
-        (shims / "ussl.py").write_text(SHIM_USSL.format(local=local))
         return ([self.mp, "-m", "upip", "install", "-p", str(target), pkg],
-                self.env([shims, self.old]))
+                old_upip_env(self.old, shims, local))
 
 
 def smallest_heap(make: Callable[[Path], tuple[list[str], dict[str, str]]], ok: Callable[[Path,

@@ -259,16 +259,21 @@ def test_nothing_to_ship_says_how_to_configure(upip, tmp_path: Path) -> None:
     assert code == 1 and "no package or module found" in err and "[tool.upip]" in err
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file_is_named(upip, tmp_path: Path) -> None:
+def test_unreadable_file_is_named(upip, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
     proj = pyproject_project(tmp_path / "proj")
     secret = proj / "webapp" / "data" / "page.html"
-    secret.chmod(0)
-    try:
-        code, _, err = upip("sdist", str(proj))
-    finally:
-        secret.chmod(0o644)
-    assert code == 1 and f"{secret}: cannot read it" in err and "exclude" in err
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:  # chmod 0 does not stop root, so fail like EACCES
+        if self == secret:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    code, _, err = upip("sdist", str(proj))
+    assert code == 1 and err.count("\n") == 1
+    assert f"{secret}: cannot read it (Permission denied)" in err and "exclude" in err
     assert not (proj / "dist").exists()
 
 

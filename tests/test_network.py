@@ -39,3 +39,46 @@ def test_name_without_prefix_resolves_on_pypi(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "no project 'pystone_lowmem'; using 'micropython-pystone_lowmem'" in result.stderr
     assert (lib / "pystone_lowmem.py").is_file()
+
+
+def test_the_original_upip_installs_an_sdist_built_here(tmp_path: Path, micropython) -> None:
+    """The format is the contract: upip 1.2.6 (from PyPI, code untouched, shims for
+    uzlib/ussl) installs what ``upip sdist`` builds, dependencies included, and the
+    app reads its resources."""
+    from tests.support.device import SOURCES
+    from tests.support.index import Dist, write_index
+    from tests.support.mpy import micropython_command
+    from tests.support.oldupip import fetch_old_upip, old_upip_env
+    from tests.support.projects import CHECK, expected_check_output, pyproject_project
+    from tests.support.server import IndexServer
+    from upip.build import project, sdist
+
+    code = fetch_old_upip(tmp_path / "upip126")
+    assert code, "could not download micropython-upip 1.2.6 from PyPI"
+    app = sdist.build(project.load(pyproject_project(tmp_path / "proj")), tmp_path / "dist")
+    pkg_res = sdist.build(project.load(SOURCES), tmp_path / "dist")
+    dists = [Dist("micropython-webapp", "1.0", app.path.name, app.path.read_bytes()),
+             Dist("micropython-pkg_resources", "1.0.0", pkg_res.path.name,
+                  pkg_res.path.read_bytes())]
+    root = tmp_path / "index"
+    root.mkdir()
+    server = IndexServer(root)
+    write_index(root, dists, "https://pypi.org")
+    server.start()
+    try:
+        lib = tmp_path / "lib"
+        import subprocess
+
+        result = subprocess.run(
+            [micropython_command() or "micropython", "-m", "upip", "install", "-p", str(lib),
+             "micropython-webapp"], capture_output=True, text=True, timeout=120,
+            env=old_upip_env(code, tmp_path / "shims", ("127.0.0.1", server.port)))
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Error" not in result.stdout + result.stderr
+    assert sorted(p.relative_to(lib).as_posix() for p in lib.rglob("*") if p.is_file()) == [
+        "pkg_resources.py", "webapp/R.py", "webapp/__init__.py", "webapp/data/image.png",
+        "webapp/data/page.html"]
+    run = micropython(CHECK, [lib])
+    assert run.stdout == expected_check_output(), run.stderr
