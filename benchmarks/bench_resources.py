@@ -264,10 +264,11 @@ def cpython_inflates_4k(data: bytes, raw: bytes) -> bool:
     from the output buffer, which proves nothing about the window."""
     d, rest, out = zlib.decompressobj(16 + 12), data, []
     try:
-        while rest and not d.eof:
+        while rest:
             out.append(d.decompress(rest, 256))
-            rest = d.unconsumed_tail or d.unused_data if not d.eof else b""
-        return d.eof and b"".join(out) + d.flush() == raw
+            rest = d.unconsumed_tail
+        out.append(d.flush())
+        return d.eof and b"".join(out) == raw
     except zlib.error:
         return False
 

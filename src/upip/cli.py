@@ -367,8 +367,9 @@ def cmd_sdist(args: argparse.Namespace, reporter: Any) -> int:
         return 0
     count = sum(len(keys) for keys in built.resources.values())
     print(f"Built {built.path} ({built.size} bytes, sha256 {built.sha256})")
-    print(f"  {len(built.files)} files; {count} resources in "
-          f"{', '.join(f'{p}/R.py' for p in built.resources) or 'no R.py'}")
+    where = ", ".join(f"{p}/R.py" for p in built.resources)
+    print(f"  {len(built.files)} files" + (f"; {count} resources in {where}" if count else
+                                           "; no resources"))
     if built.left_out:
         print(f"  left out (not in a package, so not a resource): {', '.join(built.left_out)}")
     return 0
