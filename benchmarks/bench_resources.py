@@ -17,7 +17,8 @@ noisy pixels, generated here deterministically) exercises ``R.py``; it is
 also built with ``--no-resource-files``. The same tar bytes are then
 gzipped as a standard sdist would be (level 9, 32 KiB window:
 ``zlib.compressobj(9, zlib.DEFLATED, 16 + 15)``). Checked for every archive:
-CPython's ``zlib.decompressobj(16 + 12)`` and MicroPython's
+CPython's ``zlib.decompressobj(16 + 12)`` (fed in 256-byte steps, so it
+cannot fall back on its output buffer) and MicroPython's
 ``deflate.DeflateIO(f, deflate.GZIP, 12)`` (a 4 KiB window, what a small
 board can afford) give back the tar bytes (sha256 compared), for the 4 KiB
 and the 32 KiB archive.
@@ -64,8 +65,6 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import urllib.parse
-import urllib.request
 import zlib
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -74,42 +73,26 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.mpy import micropython_command
+from tests.support.oldupip import fetch_pypi
 
 from benchmarks.bench_device_heap import smallest_heap
 from upip.build import project as project_mod
 from upip.build import sdist
 from upip.mpy import compile_source, mpy_name
 
-PYPI = "https://pypi.org/pypi"
 #: Real packages on PyPI: one module, a module and a namespace package, a
 #: package of two modules, a package with dependencies, a large package.
 REAL = ("micropython-pystone_lowmem", "micropython-umqtt.simple", "micropython-logging",
         "picoweb", "microdot")
 WEBAPP = "webapp"
-#: web app resources read on the device: (key, label)
-READS = (("static/style.css", "1 KB"), ("static/logo.png", "8 KB"))
+#: web app resources read on the device: ~1 KB and ~8 KB
+READS = ("static/style.css", "static/logo.png")
 DEVICE_PKG_RESOURCES = (Path(__file__).resolve().parents[1] / "src" / "upip" / "device"
                         / "pkg_resources.py")
 HEAP_LIMIT_KB = 400
 
 
 # -- Part 1: archives ----------------------------------------------------------------------
-
-def fetch_pypi(name: str) -> tuple[str, bytes] | None:
-    """(version, sdist bytes) of the newest release on live PyPI, or None offline."""
-    url = f"{PYPI}/{name}/json"
-    try:
-        with urllib.request.urlopen(url, timeout=20) as resp:
-            data = json.load(resp)
-        version = data["info"]["version"]
-        (file_url,) = [u["url"] for u in data["releases"][version]
-                       if u["packagetype"] == "sdist"]
-        # a mirror may give relative file URLs
-        with urllib.request.urlopen(urllib.parse.urljoin(url, file_url), timeout=20) as resp:
-            return version, resp.read()
-    except (OSError, ValueError, KeyError):
-        return None
-
 
 SKIP_TOP = ("setup.py", "setup.cfg", "PKG-INFO", "pyproject.toml", "MANIFEST.in")
 
@@ -341,7 +324,7 @@ def part1(work: Path, offline: bool, mp: str) -> tuple[list[dict[str, Any]], Pat
         version, archive = got
         dest = work / "projects" / name
         repack(archive, name, version, dest)
-        rows.append(archive_row(f"{name} {version}", "real (PyPI)", dest, out,
+        rows.append(archive_row(f"{name} {version}", "real", dest, out,
                                 pypi_size=len(archive)))
     webapp_dir = work / "projects" / "webapp"
     make_webapp(webapp_dir)
@@ -430,16 +413,21 @@ def build_images(archive: Path, work: Path) -> dict[str, Path]:
 
 
 class Device:
+    """Runs the measuring script, compiled to .mpy too (``micropython -m``), so
+    that compiling it does not set the start-up's peak."""
+
     def __init__(self, mp: str, work: Path) -> None:
         self.mp, self.work = mp, work
-        self.script = work / "measure" / "measure.py"
-        self.script.parent.mkdir(parents=True)
-        self.script.write_text(MEASURE)
+        self.scripts = work / "measure"
+        self.scripts.mkdir(parents=True)
+        (self.scripts / "measure_res.mpy").write_bytes(
+            compile_source(MEASURE.encode(), "measure_res.py"))
 
     def argv(self, image: Path, key: str, size: int, mode: str,
              stats: str) -> tuple[list[str], dict[str, str]]:
-        return ([self.mp, str(self.script), WEBAPP, key, str(size), mode, stats],
-                {**os.environ, "MICROPYPATH": str(image)})
+        return ([self.mp, "-m", "measure_res", WEBAPP, key, str(size), mode, stats],
+                {**os.environ, "MICROPYPATH": os.pathsep.join([str(image),
+                                                               str(self.scripts)])})
 
     def stats(self, image: Path, key: str, size: int) -> tuple[int, int, str]:
         argv, env = self.argv(image, key, size, "read", "stats")
@@ -463,13 +451,13 @@ def part2(archive: Path, work: Path, mp: str) -> tuple[int | None, list[dict[str
     device = Device(mp, work)
     baseline = device.smallest(images["file"], "-", 0, "baseline")
     rows = []
-    for key, label in READS:
+    for key in READS:
         want = originals[f"{WEBAPP}/{key}"]
         for case, about in CASES:
             retained, allocated, digest = device.stats(images[case], key, len(want))
             heap = device.smallest(images[case], key, len(want), "read")
             rows.append({
-                "resource": key, "size": len(want), "size_label": label, "case": case,
+                "resource": key, "size": len(want), "case": case,
                 "how": about, "retained": retained, "allocated": allocated,
                 "smallest_heap_kb": heap,
                 "peak_kb": heap - baseline if heap is not None and baseline else None,
@@ -496,44 +484,51 @@ def show(rows: list[dict[str, Any]], baseline: int | None, heap: list[dict[str, 
     from rich.table import Table
 
     console = Console()
-    t1 = Table(title="Archive size: upip sdist (gzip -9, 4 KiB window) vs standard "
-                     "(gzip -9, 32 KiB window), same tar bytes (sizes in KB)")
-    for col in ("package", "source", "PyPI sdist", "members (.py/res)", "tar",
-                "4 KiB window", "32 KiB window", "4K / 32K", "4K inflates w/ 4K win "
-                "(CPython/MPy)", "32K inflates w/ 4K win (CPython/MPy)"):
-        t1.add_column(col, justify="left" if col in ("package", "source") else "right")
+    t1 = Table(title="Archive size: upip sdist (gzip -9, 4 KiB window) vs standard sdist "
+                     "(gzip -9, 32 KiB window) of the same tar bytes",
+               caption="KB. files: .py / resources (in R.py and kept as files unless "
+                       "--no-resource-files). tar: padded to 10 KiB records. inflates: "
+                       "with a 4 KiB window, CPython zlib / MicroPython deflate, bytes "
+                       "checked.")
+    for col in ("package", "PyPI sdist", "files", "tar", "4 KiB win", "32 KiB win",
+                "4K / 32K", "4K inflates", "32K inflates"):
+        t1.add_column(col, justify="left" if col == "package" else "right")
     for r in rows:
         if "tar" not in r:
-            t1.add_row(r["package"], r["source"], *["-"] * 8)
+            t1.add_row(f"{r['package']}: {r['source']}", *["-"] * 8)
             continue
         t1.add_row(
-            r["package"], r["source"], kb(r["pypi_sdist"]),
-            f"{r['members']} ({r['code_files']}/{r['resources']})", kb(r["tar"]),
-            kb(r["gz_4k"]), kb(r["gz_32k"]),
-            f"{r['ratio_4k_32k']:.3f} (+{r['gz_4k'] - r['gz_32k']} B)",
-            f"{yes(r['cpython_inflates_4k_with_4k_window'])}/"
+            f"{r['package']} ({r['source']})", kb(r["pypi_sdist"]),
+            f"{r['code_files']} / {r['resources']}", kb(r["tar"]), kb(r["gz_4k"]),
+            kb(r["gz_32k"]), f"{r['ratio_4k_32k']:.3f} ({r['gz_4k'] - r['gz_32k']:+d} B)",
+            f"{yes(r['cpython_inflates_4k_with_4k_window'])} / "
             f"{yes(r['micropython_inflates_4k_with_4k_window'])}",
-            f"{yes(r['cpython_inflates_32k_with_4k_window'])}/"
+            f"{yes(r['cpython_inflates_32k_with_4k_window'])} / "
             f"{yes(r['micropython_inflates_32k_with_4k_window'])}")
     console.print(t1)
 
-    t2 = Table(title=f"Heap to read a webapp resource with pkg_resources.resource_string "
-                     f"on micropython {mp_version} (KB; pkg_resources and __init__ as .mpy; "
-                     f"start-up alone needs a {baseline} KB heap)")
-    for col in ("resource", "read from", "bytes ok", "retained", "allocated (mem_peak)",
-                "smallest heap", "peak (heap - start-up)", "peak vs file",
-                "retained vs file"):
-        t2.add_column(col, justify="left" if col in ("resource", "read from") else "right")
+    t2 = Table(title=f"Heap to read a webapp resource (pkg_resources.resource_string) on "
+                     f"micropython {mp_version}, unix 64-bit",
+               caption=f"KB. pkg_resources and webapp/__init__ as .mpy in every case. "
+                       f"retained: gc.mem_alloc() growth after gc.collect(). allocated: "
+                       f"mem_peak() growth (GC-reclaimed bytes not subtracted). min heap: "
+                       f"smallest -X heapsize (1 KB steps). peak: min heap - {baseline} KB "
+                       f"(the same script without the read).")
+    for col in ("resource", "from", "bytes ok", "retained", "allocated", "min heap", "peak",
+                "peak / file", "retained / file"):
+        t2.add_column(col, justify="left" if col in ("resource", "from") else "right")
     for r in heap:
         ref = next(x for x in heap if x["resource"] == r["resource"] and x["case"] == "file")
-        peak_ratio = (f"{r['peak_kb'] / ref['peak_kb']:.2f}x"
-                      if r["peak_kb"] and ref["peak_kb"] else "-")
-        t2.add_row(f"{r['resource']} ({r['size']} B)", r["how"], yes(r["bytes_equal"]),
+        t2.add_row(f"{r['resource'].split('/')[-1]} {r['size']} B", r["case"], yes(r["bytes_equal"]),
                    kb(r["retained"]), kb(r["allocated"]),
                    "-" if r["smallest_heap_kb"] is None else str(r["smallest_heap_kb"]),
-                   "-" if r["peak_kb"] is None else str(r["peak_kb"]), peak_ratio,
-                   f"{r['retained'] / ref['retained']:.2f}x")
+                   "-" if r["peak_kb"] is None else str(r["peak_kb"]),
+                   ratio(r["peak_kb"], ref["peak_kb"]), ratio(r["retained"], ref["retained"]))
     console.print(t2)
+
+
+def ratio(a: int | None, b: int | None) -> str:
+    return f"{a / b:.1f}x" if a is not None and b else "-"
 
 
 def main() -> None:

@@ -40,10 +40,21 @@ def r_dict(text: bytes) -> dict[str, bytes]:
 
 
 def inflate_4k(data: bytes) -> bytes:
+    """Inflate with a 4 KiB window, fed in small steps as a device does: given
+    everything at once, zlib would resolve longer distances from its output."""
     d = zlib.decompressobj(16 + 12)
-    out = d.decompress(data) + d.flush()
+    out = b"".join(d.decompress(data[i:i + 256]) for i in range(0, len(data), 256))
+    out += d.flush()
     assert d.eof
     return out
+
+
+def test_the_4k_check_rejects_a_32k_window() -> None:
+    text = os.urandom(5000)
+    comp = zlib.compressobj(9, zlib.DEFLATED, 16 + 15)
+    wide = comp.compress(text + os.urandom(2000) + text) + comp.flush()
+    with pytest.raises(zlib.error):
+        inflate_4k(wide)
 
 
 def test_sdist_writes_an_upip_format_archive(upip, tmp_path: Path) -> None:

