@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,9 +58,10 @@ def _default_target() -> str:
     return os.path.join("~", ".micropython", "lib")
 
 
-def _common(parser: argparse.ArgumentParser, target: bool = True) -> None:
+def _common(parser: argparse.ArgumentParser, target: bool = True, aliases: bool = True) -> None:
     if target:
-        parser.add_argument("-p", "--path", "--target", dest="path", metavar="DIR",
+        names = ["-p", "--path", "--target"] if aliases else ["-p", "--path"]
+        parser.add_argument(*names, dest="path", metavar="DIR",
                             default=_default_target(),
                             help="the image directory (default: ~/.micropython/lib, "
                                  "which the unix port's micropython imports from)")
@@ -96,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="overwrite files in DIR that no installed package owns")
     p.add_argument("--pre", action="store_true", help="allow pre-release versions")
+    p.add_argument("--mpy", nargs="?", const="6.3", default=None, metavar="TARGET",
+                   help="compile .py to .mpy on the way in, for TARGET: a MicroPython "
+                        "version (1.22) or an .mpy version (6.2); default the newest (6.3)")
     p.add_argument("--dry-run", action="store_true",
                    help="resolve and download, show what would change, write nothing to DIR")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -169,6 +174,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", default=None)
     _common(p, target=False)
 
+    p = sub.add_parser("compile", help="compile an image's .py files to .mpy",
+                       description="Compile every installed package's .py files in DIR to "
+                                   ".mpy with mpy-cross, for one MicroPython version, in one "
+                                   "transaction (records updated; resources, boot.py and "
+                                   "main.py left as they are).",
+                       epilog="Targets: MicroPython 1.23+ -> mpy 6.3, 1.22 -> 6.2, "
+                              "1.20-1.21 -> 6.1, 1.19 -> 6.0, 1.12-1.18 -> 5, 1.11 -> 4, "
+                              "1.9.3-1.10 -> 3, 1.9-1.9.2 -> 2. A device wants "
+                              "sys.implementation._mpy & 0xff.")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--target", dest="target_version", metavar="VERSION", default=None,
+                       help="the MicroPython version of the firmware (e.g. 1.22)")
+    group.add_argument("--mpy-version", metavar="X.Y", default=None,
+                       help="the .mpy version to emit (e.g. 6.3, 6.2, 5)")
+    p.add_argument("--arch", default=None, help="native code architecture (mpy-cross -march), "
+                   "for @micropython.native/viper code")
+    p.add_argument("-O", dest="opt", type=int, default=None, metavar="N",
+                   help="optimisation level 0-3 (mpy-cross -O)")
+    p.add_argument("--dry-run", action="store_true", help="compile, but change nothing")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _common(p, aliases=False)
+
+    p = sub.add_parser("mpyinfo", help="show .mpy headers (version, arch)",
+                       description="Read the header of .mpy files: the .mpy version, "
+                                   "sub-version, native architecture and small-int bits, and "
+                                   "which MicroPython releases load it.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    _common(p, target=False)
+
     p = sub.add_parser("list", help="list installed packages",
                        description="List the packages installed in an image.")
     p.add_argument("--format", choices=["table", "json", "requirements"], default="table",
@@ -221,6 +256,9 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
     from .installer import Options, install
     from .specs import RequirementsFile, parse_spec, read_requirements
 
+    if args.mpy and not re.fullmatch(r"v?\d+(\.\d+){0,2}", args.mpy):
+        args.specs.insert(0, args.mpy)  # `--mpy SPEC`: the flag alone, then a spec
+        args.mpy = "6.3"
     wanted = RequirementsFile()
     for path in args.requirement:
         wanted.merge(read_requirements(Path(path)))
@@ -235,7 +273,7 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
         force=args.force, pre=args.pre or wanted.pre, dry_run=args.dry_run,
         cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
         no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs,
-        cert=args.cert)
+        cert=args.cert, mpy=_compile_options(args.mpy) if args.mpy else None)
     report = install(wanted.specs, _target(args), options, reporter)
     reporter.close()
     if args.json:
@@ -251,6 +289,59 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
               f"{', '.join(map(str, report.removed))}")
     if report.unchanged and not report.installed:
         print(f"Already installed: {', '.join(map(str, report.unchanged))}")
+    return 0
+
+
+def _compile_options(text: str | None, release: str | None = None,
+                     mpy_version: str | None = None, opt: int | None = None,
+                     arch: str | None = None) -> Any:
+    from .compile import CompileOptions
+    from .mpy import parse_target, target
+
+    chosen = parse_target(text) if text else target(release, mpy_version)
+    return CompileOptions(chosen, opt=opt, arch=arch)
+
+
+def cmd_compile(args: argparse.Namespace, reporter: Any) -> int:
+    from .compile import compile_image
+
+    options = _compile_options(None, args.target_version, args.mpy_version, args.opt, args.arch)
+    report = compile_image(_target(args), options, reporter, dry_run=args.dry_run)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+        return 0
+    for path in report.unowned:
+        reporter.warn(f"{path} is not from an installed package; left as .py")
+    if not args.quiet:
+        verb = "Would compile" if args.dry_run else "Compiled"
+        if report.compiled:
+            print(f"{verb} {len(report.compiled)} files of {', '.join(report.packages)} "
+                  f"to mpy {report.mpy} ({options.target.label}) in {report.target}")
+        else:
+            print(f"Nothing to compile in {report.target}")
+    return 0
+
+
+def cmd_mpyinfo(args: argparse.Namespace, reporter: Any) -> int:
+    from .errors import ProjectError
+    from .mpy import read_header
+
+    rows = []
+    for name in args.files:
+        try:
+            with open(name, "rb") as f:
+                head = f.read(4)
+        except OSError as exc:
+            raise ProjectError(name, f"cannot read it ({exc.strerror or exc})") from None
+        header = read_header(head, name)
+        rows.append((name, header))
+    if args.json:
+        print(json.dumps([{"file": n, "version": h.version, "sub_version": h.sub_version,
+                           "arch": h.arch_name, "small_int_bits": h.small_int_bits,
+                           "loads_on": h.loads_on()} for n, h in rows], indent=2))
+        return 0
+    for name, header in rows:
+        print(f"{name}: {header}; loads on {header.loads_on()}")
     return 0
 
 
@@ -424,4 +515,4 @@ def cmd_publish(args: argparse.Namespace, reporter: Any) -> int:
 
 COMMANDS = {"install": cmd_install, "bootstrap": cmd_bootstrap, "uninstall": cmd_uninstall, "list": cmd_list,
             "show": cmd_show, "sdist": cmd_sdist, "bin2res": cmd_bin2res,
-            "publish": cmd_publish}
+            "publish": cmd_publish, "compile": cmd_compile, "mpyinfo": cmd_mpyinfo}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -32,6 +33,9 @@ from .sources.pypi_json import DEFAULT_INDEX, PyPIJSONSource
 from .sources.simple import SimpleSource
 from .specs import Spec, normalize, parse_requirement
 from .workers import DaemonPool
+
+if TYPE_CHECKING:
+    from .compile import CompileOptions
 
 DEFAULT_TARGET = Path("~/.micropython/lib")
 
@@ -53,6 +57,7 @@ class Options:
     retries: int = 3
     jobs: int = 8
     cert: str | None = None  # CA bundle for TLS; default: the system's
+    mpy: CompileOptions | None = None  # compile .py to .mpy on the way in
 
 
 @dataclass
@@ -278,6 +283,7 @@ class _Change:
     resolved: Resolved
     loaded: Loaded
     old: DistRecord | None
+    files: dict[str, bytes] = field(default_factory=dict)  # image path -> bytes
     hashes: dict[str, str] = field(default_factory=dict)  # image path -> sha256
 
 
@@ -325,6 +331,8 @@ def install(
 def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Loaded],
           options: Options, reporter: Reporter) -> InstallReport:
     """Commit the resolved set into the image (``load`` gives each one's files)."""
+    if options.mpy:  # only then: compiling is an optional stage
+        from .compile import check_compatible, compile_files, compiled_paths, image_headers
     report = InstallReport(image.root, options.dry_run)
     records = dict(image.records)
     changes: list[_Change] = []
@@ -338,12 +346,23 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
                 records[key] = DistRecord(**{**vars(old), "requested": True})
             continue
         loaded = load(res.cand)
+        paths = list(loaded.dist.files)
+        if options.mpy:
+            paths = compiled_paths(paths)
         if (old is not None and not options.force_reinstall and old.sha256 == loaded.sha256
-                and image.intact(key)):
+                and image.intact(key) and sorted(f.path for f in old.files) == sorted(paths)):
             report.unchanged.append(Item.of(old, old.requested or res.requested))
             continue
-        hashes = {p: sha256_hex(d) for p, d in loaded.dist.files.items()}
-        changes.append(_Change(res, loaded, old, hashes))
+        files = dict(loaded.dist.files)
+        if options.mpy:
+            files = compile_files(files, options.mpy)
+        hashes = {p: sha256_hex(d) for p, d in files.items()}
+        changes.append(_Change(res, loaded, old, files, hashes))
+    if options.mpy and changes:
+        replacing = {c.old.key for c in changes if c.old is not None}
+        existing = image_headers(image, replacing)
+        for change in changes:
+            check_compatible(change.files, existing, options.mpy.target.label)
     for change in changes:
         for member, why in change.loaded.dist.skipped:
             reporter.warn(f"{change.resolved.cand.filename}: skipped {member} ({why})")
@@ -351,11 +370,12 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
     for change in changes:
         cand, dist = change.resolved.cand, change.loaded.dist
         requested = change.resolved.requested or bool(change.old and change.old.requested)
-        files = [FileRecord(p, change.hashes[p], len(d)) for p, d in sorted(dist.files.items())]
+        listed = [FileRecord(p, change.hashes[p], len(d))
+                  for p, d in sorted(change.files.items())]
         records[cand.key] = DistRecord(cand.name, cand.version_text, requested,
                                        change.loaded.sha256, cand.url, list(dist.requires),
-                                       files)
-        report.installed.append(Item(cand.name, cand.version_text, cand.url, len(files),
+                                       listed)
+        report.installed.append(Item(cand.name, cand.version_text, cand.url, len(listed),
                                      requested))
         if change.old is not None:
             report.removed.append(Item.of(change.old))
@@ -380,7 +400,7 @@ def _plan_files(image: Image, changes: list[_Change], force: bool
     who: dict[str, Candidate] = {}
     for change in changes:
         cand = change.resolved.cand
-        for path, data in change.loaded.dist.files.items():
+        for path, data in change.files.items():
             sha = change.hashes[path]
             if path in puts and puts[path][1] != sha:
                 raise FileConflict(path, [str(who[path]), str(cand)])

@@ -104,6 +104,12 @@ def mpy_for_release(release: str) -> str:
                                "ship .py sources instead")
 
 
+def parse_target(text: str) -> Target:
+    """``--mpy=TEXT``: a MicroPython release (``1.22``) or an .mpy version (``6.2``)."""
+    head = text.strip().lower().removeprefix("v").split(".")[0]
+    return target(release=text) if head == "1" else target(mpy_version=text)
+
+
 def target(release: str | None = None, mpy_version: str | None = None) -> Target:
     """The compiler for a MicroPython release or an .mpy version (default: newest)."""
     if release and mpy_version:
