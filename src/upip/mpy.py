@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import subprocess
 import tempfile
@@ -22,9 +23,13 @@ Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 
 class CompileError(UpipError, SyntaxError):
-    def __init__(self, filename: str, detail: str) -> None:
-        self.filename, self.detail = filename, detail
-        super().__init__(f"{filename} does not compile: {detail}")
+    def __init__(self, filename: str, detail: str, line: int | None = None) -> None:
+        where = f"{filename}, line {line}" if line else filename
+        super().__init__(f"{where} does not compile: {detail}")
+        self.filename, self.detail, self.lineno = filename, detail, line
+
+    def __str__(self) -> str:  # SyntaxError would append the file name again
+        return str(self.args[0])
 
 
 class TargetError(UpipError, ValueError):
@@ -152,7 +157,9 @@ def compile_source(source: bytes, filename: str, *, binary: str | None = None,
         result = run([binary, "-s", filename, "-o", str(out), *options, str(src)])
         if result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
-            raise CompileError(filename, detail[-1] if detail else f"exit {result.returncode}")
+            found = re.search(r", line (\d+)", result.stderr + result.stdout)
+            raise CompileError(filename, detail[-1] if detail else f"exit {result.returncode}",
+                               int(found.group(1)) if found else None)
         return out.read_bytes()
 
 
