@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,6 +53,18 @@ What goes in, unless [tool.upip] in pyproject.toml says otherwise:
 keep-resource-files. setup.py projects: import sdist_upip and pass
 cmdclass={"sdist": sdist_upip.sdist} to setup().
 """
+
+
+def _size(text: str) -> int:
+    """``65536``, ``64K``, ``1M`` → bytes."""
+    units = {"K": 1024, "M": 1024 * 1024}
+    value = text.strip().upper().removesuffix("B")
+    scale = units.get(value[-1:], 1)
+    try:
+        return int(value[:-1] if scale > 1 else value) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; give bytes, "
+                                         "or K/M (e.g. 64K)") from None
 
 
 def _default_target() -> str:
@@ -204,6 +217,65 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print as JSON")
     _common(p, target=False)
 
+    p = sub.add_parser("size", help="flash cost of an image: sources, .mpy, ROMFS",
+                       description="Print per package and in total the size of the sources, "
+                                   "of the .mpy files (compiled in memory; nothing is written) "
+                                   "and of the package in a ROMFS image.")
+    p.add_argument("--mpy", default=None, metavar="TARGET",
+                   help="compile for TARGET (MicroPython version or .mpy version; default 6.3)")
+    p.add_argument("--budget", type=_size, default=None, metavar="BYTES",
+                   help="fail when the ROMFS image would be larger (suffixes K, M: 64K)")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    _common(p)
+
+    p = sub.add_parser("manifest", help="write a manifest.py freezing an image",
+                       description="Write a manifest.py that freezes every package and module "
+                                   "of DIR into firmware (make FROZEN_MANIFEST=FILE).")
+    p.add_argument("-o", "--output", default="manifest.py", metavar="FILE",
+                   help="where to write it (default: manifest.py); - for standard output")
+    p.add_argument("--include", default=None, metavar="MANIFEST",
+                   help="a manifest to include first, e.g. $(PORT_DIR)/boards/manifest.py")
+    _common(p)
+
+    p = sub.add_parser("freeze", help="install packages into a port's modules/ for freezing",
+                       description="The packaging docs' freezing workflow in one command: back "
+                                   "up files in PORT/modules that no install put there (into "
+                                   "PORT/modules-backup/), empty it with --clean, install SPECs "
+                                   "into it, and write PORT/manifest_upip.py for "
+                                   "make FROZEN_MANIFEST=.")
+    p.add_argument("specs", nargs="*", metavar="SPEC")
+    p.add_argument("--port-dir", required=True, metavar="PORT",
+                   help="the port folder, e.g. micropython/ports/esp8266")
+    p.add_argument("--clean", action="store_true",
+                   help="empty PORT/modules first (untracked files are backed up)")
+    p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE")
+    p.add_argument("-i", "--index-url", metavar="URL", default=None)
+    p.add_argument("--budget", type=_size, default=None, metavar="BYTES",
+                   help="fail before writing anything when the frozen code (.mpy) would be "
+                        "larger (suffixes K, M)")
+    _common(p, target=False)
+
+    p = sub.add_parser("romfs", help="build or list ROMFS images (MicroPython 1.25+)",
+                       description="ROMFS: a read-only image in flash whose .mpy files run in "
+                                   "place. `romfs build` packs DIR (as /rom/lib, code compiled "
+                                   "to .mpy, resources as files); `romfs ls` lists an image.")
+    romfs_sub = p.add_subparsers(dest="romfs_command", metavar="ACTION", required=True)
+    q = romfs_sub.add_parser("build", help="build a ROMFS image of an image directory")
+    q.add_argument("-o", "--output", required=True, metavar="FILE")
+    q.add_argument("--mpy", default=None, metavar="TARGET",
+                   help="compile for TARGET (ROMFS needs MicroPython 1.25+: mpy 6.3)")
+    q.add_argument("--no-mpy", action="store_true", help="keep .py sources as they are")
+    q.add_argument("--prefix", default="lib", help="folder of the image inside ROMFS "
+                   "(default: lib, as /rom/lib is on sys.path)")
+    q.add_argument("--budget", type=_size, default=None, metavar="BYTES",
+                   help="fail before writing when the image would be larger (K, M)")
+    q.add_argument("--json", action="store_true")
+    _common(q)
+    q = romfs_sub.add_parser("ls", help="list the files of a ROMFS image")
+    q.add_argument("image", metavar="FILE")
+    q.add_argument("--json", action="store_true")
+    _common(q, target=False)
+
     p = sub.add_parser("list", help="list installed packages",
                        description="List the packages installed in an image.")
     p.add_argument("--format", choices=["table", "json", "requirements"], default="table",
@@ -319,6 +391,148 @@ def cmd_compile(args: argparse.Namespace, reporter: Any) -> int:
                   f"to mpy {report.mpy} ({options.target.label}) in {report.target}")
         else:
             print(f"Nothing to compile in {report.target}")
+    return 0
+
+
+def cmd_size(args: argparse.Namespace, reporter: Any) -> int:
+    from .size import check_budget, measure
+
+    report, _ = measure(_target(args), _compile_options(args.mpy))
+    check_budget(f"the ROMFS image of {report.target}", report.romfs_image, args.budget,
+                 report.largest("romfs"))
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{report.target}: flash cost (mpy {report.mpy})")
+    for col in ("package", "version", "files", "source", ".mpy", "in ROMFS"):
+        table.add_column(col, justify="left" if col in ("package", "version") else "right")
+    for row in report.rows:
+        table.add_row(row.name, row.version, str(row.files), str(row.source), str(row.mpy),
+                      str(row.romfs))
+    table.add_row("total", "", str(sum(r.files for r in report.rows)), str(report.source),
+                  str(report.compiled), f"{report.romfs_image} (image)")
+    Console(width=max(100, Console().width)).print(table)
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace, reporter: Any) -> int:
+    from .freeze import manifest, write_text
+
+    out = Path(args.output)
+    where = Path.cwd() if args.output == "-" else out.resolve().parent
+    made = manifest(_target(args), where, args.include)
+    for name in made.left_out:
+        reporter.warn(f"{name} is not code in a package; frozen firmware cannot hold it")
+    if made.data_files:
+        reporter.warn(f"frozen firmware has no files: {', '.join(made.data_files[:5])} "
+                      "can only be read from R.py (pkg_resources)")
+    if args.output == "-":
+        sys.stdout.write(made.text)
+        return 0
+    write_text(out, made.text)
+    if not args.quiet:
+        print(f"Wrote {out}: build with make FROZEN_MANIFEST={out.resolve()}")
+    return 0
+
+
+def cmd_freeze(args: argparse.Namespace, reporter: Any) -> int:
+    import tempfile
+
+    from . import freeze
+    from .installer import Options, install
+    from .size import check_budget, measure
+    from .specs import RequirementsFile, parse_spec, read_requirements
+
+    port = Path(args.port_dir)
+    modules = freeze.check_port(port)
+    wanted = RequirementsFile()
+    for path in args.requirement:
+        wanted.merge(read_requirements(Path(path)))
+    wanted.specs += [parse_spec(s, "command line") for s in args.specs]
+    if not wanted.specs and not args.clean:
+        raise UpipError("nothing to freeze: give a SPEC or -r FILE (see upip freeze --help)")
+    options = Options(index_url=args.index_url or wanted.index_url or Options.index_url)
+    if args.budget is not None:  # measure in a scratch copy: nothing is written before
+        with tempfile.TemporaryDirectory(prefix="upip-freeze-") as tmp:
+            scratch = Path(tmp) / "modules"
+            if modules.is_dir() and not args.clean:
+                shutil.copytree(modules, scratch, symlinks=True)
+            install(wanted.specs, scratch, options, reporter)
+            sizes, _ = measure(scratch, _compile_options(None))
+            check_budget("the frozen code (.mpy)", sizes.compiled, args.budget,
+                         sizes.largest("mpy"))
+    loose = freeze.untracked(modules)
+    backup = freeze.back_up(modules, loose, port) if loose else None
+    if args.clean and modules.is_dir():
+        from .image import Image
+        from .installer import uninstall
+
+        names = [r.name for r in Image.open(modules).records.values()]
+        if names:
+            uninstall(names, modules, reporter)
+        freeze.remove(modules, loose)
+    done = install(wanted.specs, modules, options, reporter) if wanted.specs else None
+    made = freeze.manifest(modules, port, freeze.board_manifest(port))
+    if made.data_files:
+        reporter.warn(f"frozen firmware has no files: {', '.join(made.data_files[:5])} "
+                      "can only be read from R.py (pkg_resources)")
+    target = port / freeze.MANIFEST_NAME
+    freeze.write_text(target, made.text)
+    if not args.quiet:
+        if backup:
+            print(f"Backed up {len(loose)} files no install put in {modules} to {backup}"
+                  + (" and removed them" if args.clean else ""))
+        if done and done.installed:
+            print(f"Installed {', '.join(map(str, done.installed))} into {modules}")
+        print(f"Wrote {target}: build with make FROZEN_MANIFEST={target.resolve()}")
+    return 0
+
+
+def cmd_romfs(args: argparse.Namespace, reporter: Any) -> int:
+    from . import romfs
+
+    if args.romfs_command == "ls":
+        from .errors import ProjectError
+
+        try:
+            data = Path(args.image).read_bytes()
+        except OSError as exc:
+            raise ProjectError(args.image, f"cannot read it ({exc.strerror or exc})") from None
+        entries = romfs.read(data)
+        if args.json:
+            print(json.dumps([{"path": e.path, "kind": e.kind, "size": e.size,
+                               "offset": e.offset} for e in entries], indent=2))
+            return 0
+        for e in entries:
+            print(f"{e.size:>8}  {e.path}{'/' if e.kind == 'dir' else ''}")
+        print(f"{len(data):>8}  (image, {sum(e.kind == 'file' for e in entries)} files)")
+        return 0
+    from .freeze import write_binary
+    from .size import check_budget, image_files, measure, romfs_tree
+
+    root = _target(args)
+    if args.no_mpy:
+        files = image_files(root)
+        largest = sorted(((p, len(d)) for p, d in files.items()), key=lambda x: -x[1])
+    else:
+        options = _compile_options(args.mpy)
+        if options.target.mpy != "6.3":
+            raise UpipError(f"--mpy {args.mpy}: ROMFS needs MicroPython 1.25 or later, which "
+                            "loads mpy 6.3; drop --mpy or give 1.25+")
+        report, files = measure(root, options)
+        largest = report.largest("romfs")
+    image = romfs.build(romfs_tree(files, args.prefix.strip("/")))
+    check_budget(f"the ROMFS image of {root}", len(image), args.budget, largest)
+    out = Path(args.output)
+    write_binary(out, image)
+    if args.json:
+        print(json.dumps({"output": str(out), "size": len(image), "files": len(files)}))
+    elif not args.quiet:
+        print(f"Wrote {out}: {len(image)} bytes, {len(files)} files under "
+              f"/rom/{args.prefix.strip('/')}")
     return 0
 
 
@@ -515,4 +729,5 @@ def cmd_publish(args: argparse.Namespace, reporter: Any) -> int:
 
 COMMANDS = {"install": cmd_install, "bootstrap": cmd_bootstrap, "uninstall": cmd_uninstall, "list": cmd_list,
             "show": cmd_show, "sdist": cmd_sdist, "bin2res": cmd_bin2res,
-            "publish": cmd_publish, "compile": cmd_compile, "mpyinfo": cmd_mpyinfo}
+            "publish": cmd_publish, "compile": cmd_compile, "mpyinfo": cmd_mpyinfo,
+            "size": cmd_size, "manifest": cmd_manifest, "freeze": cmd_freeze, "romfs": cmd_romfs}

@@ -133,23 +133,19 @@ _Tree = dict[bytes, Union[bytes, "_Tree"]]
 
 def _tree(files: Mapping[str, bytes]) -> _Tree:
     root: _Tree = {}
-    kinds: dict[tuple[bytes, ...], str] = {}  # what each prefix is, to name the first owner
-    for path in sorted(files):
+    for path in sorted(files):  # "a" before "a/b": a clash is always found at a directory
         content = bytes(files[path])
         parts = _split(path)
         node = root
         for depth, part in enumerate(parts[:-1]):
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                owner = kinds[tuple(parts[: depth + 1])]
+                owner = b"/".join(parts[: depth + 1]).decode()
                 raise RomfsError(f"{owner!r} is a file, it cannot also be a directory", path)
-            kinds.setdefault(tuple(parts[: depth + 1]), path)
             node = child
-        if parts[-1] in node:
-            other = kinds[tuple(parts)]
-            raise RomfsError(f"it is also a directory (of {other!r})", path)
+        if parts[-1] in node:  # only if two keys encode alike, which str keys cannot
+            raise RomfsError("given twice", path)
         node[parts[-1]] = content
-        kinds[tuple(parts)] = path
     return root
 
 
@@ -158,7 +154,8 @@ def _record_len(payload_len: int) -> int:
 
 
 def _names(node: _Tree) -> list[bytes]:
-    return sorted(node, key=lambda n: n.decode("utf-8"))  # as mpremote: sorted(os.listdir())
+    # mpremote sorts os.listdir() as str; UTF-8 bytes sort in the same (code point) order.
+    return sorted(node)
 
 
 class _Layout:
@@ -255,7 +252,7 @@ def build(files: Mapping[str, bytes], *, dedupe: bool = True) -> bytes:
 class _Reader:
     def __init__(self, image: bytes) -> None:
         self.image = image
-        if len(image) < 4 or image[:3] != HEADER:
+        if image[:3] != HEADER:
             raise RomfsError(f"bad magic {bytes(image[:3]).hex(' ')!r}, expected 'd2 cd 31'; "
                              "not a ROMFS image")
         pos = len(HEADER)
@@ -267,27 +264,27 @@ class _Reader:
                              f"the image has {len(image)}")
         self.entries: list[Entry] = []
 
-    def uint(self, pos: int, end: int, what: str) -> tuple[int, int]:
-        value = 0
+    def uint(self, pos: int, end: int, what: str, path: str | None = None) -> tuple[int, int]:
+        start, value = pos, 0
         while True:
             if pos >= end:
-                raise RomfsError(f"{what} at byte {pos} runs past the end of its record")
+                raise RomfsError(f"{what} at byte {start} is truncated", path)
             byte = self.image[pos]
             pos += 1
             value = (value << 7) | (byte & 0x7F)
             if not byte & 0x80:
                 return value, pos
 
-    def record(self, pos: int, end: int) -> tuple[int, int, int]:
+    def record(self, pos: int, end: int, path: str | None, parent: str) -> tuple[int, int, int]:
         """(kind, payload start, payload end) of the record at ``pos``."""
         start = pos
-        kind, pos = self.uint(pos, end, "a record kind")
+        kind, pos = self.uint(pos, end, "a record kind", path)
         if kind == KIND_UNUSED:
-            raise RomfsError(f"record of kind 0 at byte {start}; the image is corrupt")
-        length, pos = self.uint(pos, end, "a record length")
+            raise RomfsError(f"record of kind 0 at byte {start}; the image is corrupt", path)
+        length, pos = self.uint(pos, end, "a record length", path)
         if pos + length > end:
             raise RomfsError(f"record at byte {start} ({length} bytes) runs past the end "
-                             f"of its {'image' if end == self.end else 'directory or file'}")
+                             f"of {parent}", path)
         return kind, pos, pos + length
 
     def name(self, pos: int, end: int, prefix: str) -> tuple[str, int]:
@@ -305,12 +302,12 @@ class _Reader:
     def data(self, pos: int, end: int, path: str) -> tuple[int, int]:
         """(offset, size) of a file's data."""
         while pos < end:
-            kind, start, stop = self.record(pos, end)
+            kind, start, stop = self.record(pos, end, path, "its file")
             if kind == KIND_DATA:
                 return start, stop - start
             if kind == KIND_POINTER:
-                size, at = self.uint(start, stop, "a data pointer's size")
-                offset, _ = self.uint(at, stop, "a data pointer's offset")
+                size, at = self.uint(start, stop, "a data pointer's size", path)
+                offset, _ = self.uint(at, stop, "a data pointer's offset", path)
                 if self.base + offset + size > self.end:
                     raise RomfsError(f"data pointer ({size} bytes at {offset}) points past the "
                                      "end of the image", path)
@@ -320,8 +317,9 @@ class _Reader:
 
     def directory(self, pos: int, end: int, prefix: str) -> None:
         names: set[str] = set()
+        parent = f"directory {prefix[:-1]!r}" if prefix else "the image"
         while pos < end:
-            kind, start, stop = self.record(pos, end)
+            kind, start, stop = self.record(pos, end, None, parent)
             if kind in (KIND_DIR, KIND_FILE):
                 path, start = self.name(start, stop, prefix)
                 if path in names:

@@ -1,0 +1,161 @@
+"""Firmware freezing: ``manifest.py`` for an image, and ``upip freeze`` for a port.
+
+A current port freezes what a ``manifest.py`` names (``make
+FROZEN_MANIFEST=...``): ``package(name, base_path=)`` and ``module(file,
+base_path=)`` for sources, ``freeze(base_path, name)`` for ``.mpy`` files
+(which ``package``/``module`` do not take). Paths are written relative to the
+manifest, so the port tree can move.
+
+``upip freeze`` is the docs' old workflow in one command: back up the files in
+``PORT/modules`` that no install put there (as ``make clean-frozen`` did),
+empty the folder with ``--clean``, install into it, write the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ImageError
+from .image import RESERVED, Image
+
+MANIFEST_NAME = "manifest_upip.py"
+
+
+def _code(path: Path) -> bool:
+    return path.suffix in (".py", ".mpy")
+
+
+def _has(folder: Path, suffix: str) -> bool:
+    return any(p.suffix == suffix for p in folder.rglob(f"*{suffix}"))
+
+
+@dataclass
+class Manifest:
+    text: str
+    #: top-level data files outside packages, which a frozen build cannot hold
+    left_out: list[str] = field(default_factory=list)
+    #: data files inside packages: frozen firmware has no files, so only R.py serves them
+    data_files: list[str] = field(default_factory=list)
+
+
+def manifest(image_dir: Path, manifest_dir: Path, include: str | None = None) -> Manifest:
+    """The manifest.py text freezing every package and module of ``image_dir``."""
+    image = Image.open(image_dir)
+    versions = {}
+    for rec in image.records.values():
+        tops = {f.path.split("/", 1)[0] for f in rec.files}
+        for top in tops:
+            versions[top] = f"{rec.name} {rec.version}"
+    base = os.path.relpath(image_dir, manifest_dir).replace(os.sep, "/")
+    lines = ["# Frozen modules written by upip: build with make FROZEN_MANIFEST=<this file>",
+             f"# from the image {base!r} (relative to this file)."]
+    if include:
+        lines.append(f"include({include!r})")
+    out = Manifest("")
+    for entry in sorted(image.root.iterdir() if image.root.is_dir() else []):
+        name = entry.name
+        if name in RESERVED or name.startswith("."):
+            continue
+        about = f"  # {versions[name]}" if name in versions else ""
+        if entry.is_dir():
+            if not (_has(entry, ".py") or _has(entry, ".mpy")):
+                out.left_out.append(name + "/")
+                continue
+            out.data_files += sorted(p.relative_to(image.root).as_posix()
+                                     for p in entry.rglob("*") if p.is_file() and not _code(p))
+            if _has(entry, ".mpy"):
+                lines.append(f"freeze({base!r}, {name!r}){about}")
+            else:
+                lines.append(f"package({name!r}, base_path={base!r}){about}")
+        elif entry.suffix == ".py":
+            lines.append(f"module({name!r}, base_path={base!r}){about}")
+        elif entry.suffix == ".mpy":
+            lines.append(f"freeze({base!r}, {name!r}){about}")
+        else:
+            out.left_out.append(name)
+    out.text = "\n".join(lines) + "\n"
+    return out
+
+
+def write_binary(path: Path, data: bytes) -> None:
+    """Write atomically: a temp file beside it, then rename."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise ImageError(str(path), f"cannot write it ({exc.strerror or exc})") from None
+
+
+def write_text(path: Path, text: str) -> None:
+    write_binary(path, text.encode("utf-8"))
+
+
+# -- ports ---------------------------------------------------------------------------------
+
+
+def check_port(port: Path) -> Path:
+    """The port's ``modules`` folder; the port must look like a MicroPython port."""
+    if not port.is_dir():
+        raise ImageError(str(port), "no such folder; give a MicroPython port folder such as "
+                                    "micropython/ports/esp32")
+    markers = [m for m in ("Makefile", "CMakeLists.txt", "modules", "boards")
+               if (port / m).exists()]
+    if "Makefile" not in markers and "CMakeLists.txt" not in markers:
+        raise ImageError(str(port), "is not a MicroPython port folder (no Makefile or "
+                                    "CMakeLists.txt); give e.g. micropython/ports/esp8266")
+    modules = port / "modules"
+    if modules.exists() and not modules.is_dir():
+        raise ImageError(str(modules), "exists and is not a folder")
+    return modules
+
+
+def board_manifest(port: Path) -> str | None:
+    """``$(PORT_DIR)/boards/manifest.py`` when the port has one (keep what it freezes)."""
+    return "$(PORT_DIR)/boards/manifest.py" if (port / "boards" / "manifest.py").is_file() \
+        else None
+
+
+def untracked(modules: Path) -> list[str]:
+    """Files in ``modules`` that no upip install put there."""
+    if not modules.is_dir():
+        return []
+    owned = set(Image.open(modules).owners())
+    return sorted(p.relative_to(modules).as_posix() for p in modules.rglob("*")
+                  if p.is_file() and p.relative_to(modules).parts[0] not in RESERVED
+                  and p.relative_to(modules).as_posix() not in owned)
+
+
+def back_up(modules: Path, files: list[str], port: Path) -> Path:
+    """Copy ``files`` (relative to ``modules``) to ``PORT/modules-backup/<time>/``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    dest = port / "modules-backup" / stamp
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = port / "modules-backup" / f"{stamp}-{n}"
+    try:
+        for rel in files:
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(modules / rel, target)
+    except OSError as exc:
+        raise ImageError(str(dest), f"cannot back up into it ({exc.strerror or exc}); "
+                                    "nothing was changed in modules/") from None
+    return dest
+
+
+def remove(modules: Path, files: list[str]) -> None:
+    for rel in files:
+        (modules / rel).unlink()
+    for folder in sorted({p for rel in files for p in Path(rel).parents if str(p) != "."},
+                         key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError):
+            (modules / folder).rmdir()
