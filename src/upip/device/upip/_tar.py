@@ -58,16 +58,16 @@ def _lines(d, buf, size, out, header):
                 out.append(t)
 
 
-def unpack(arch, o, slot):
-    # Stage the archive's files. -> (files, dependencies, is a standard sdist,
-    # top_level names, next free slot); files are (slot, path, sha256, size).
-    # A 4 KiB window first (upip sdists); an archive made with a 32 KiB
-    # window is retried with one, memory allowing.
+def run(o):
+    # Stage the archive's files -> o.files (slot, path, sha256, size),
+    # o.deps, o.build (a standard sdist), o.top (top_level names), o.slot
+    # (the next free slot). A 4 KiB window first (upip sdists); an archive
+    # made with a 32 KiB window is retried with one, memory allowing.
     import gc
     for wbits in (12, 15):
         gc.collect()
         try:
-            r = _unpack(arch, o, slot, wbits)
+            r = _unpack(o.path + "/.upip-tx/a", o, o.slot, wbits)
         except MemoryError:
             if wbits == 12:
                 raise
@@ -75,17 +75,14 @@ def unpack(arch, o, slot):
             raise UpipError("the archive needs a 32 KiB inflate window and there is not "
                             "enough memory (sdists built by upip use 4 KiB)")
         if r:
-            return r
+            o.files, o.deps, o.build, o.top, o.slot = r
+            return
     raise UpipError("the archive is corrupt")
 
 
 def _unpack(arch, o, slot, wbits):
-    try:
-        import binascii
-        import hashlib
-    except ImportError:
-        import ubinascii as binascii
-        import uhashlib as hashlib
+    import binascii
+    import hashlib
     buf = o.buf
     stage = o.path + "/.upip-tx/n"
     files = []  # (slot, path, sha256, size)
