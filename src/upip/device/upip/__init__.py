@@ -4,7 +4,7 @@
 # small, each step's code is imported only while it runs and dropped after,
 # and this module, which stays, only drives the steps. Every name and short
 # string in the client becomes a qstr that never leaves the heap, so names
-# are few and shared (see DESIGN.md, "The device client's heap").
+# are few and shared, and str[i] is avoided (it interns the character).
 import gc
 
 # Collect often: garbage left between long-lived objects fragments a small

@@ -131,7 +131,8 @@ def spec(s):
             return None
         s = s[:i].strip()
     i = 0
-    while i < len(s) and (s[i].isalpha() or s[i].isdigit() or s[i] in "-_."):
+    while i < len(s) and (s[i:i + 1].isalpha() or s[i:i + 1].isdigit() or
+                         s[i:i + 1] in "-_."):  # (s[i] would intern the character)
         i += 1
     name, rest = s[:i], s[i:].strip()
     if rest[:1] == "[":

@@ -64,7 +64,7 @@ def fetch(url, o, fname=None):
         if proto not in ("http:", "https:"):
             raise UpipError("unsupported URL " + url)
         i = host.rfind(":")
-        if i > 0 and host[-1] != "]":
+        if i > 0 and host[-1:] != "]":
             host, port = host[:i], int(host[i + 1:])
         try:
             ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
