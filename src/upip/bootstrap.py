@@ -77,15 +77,23 @@ def qstr_preload(compiled: dict[str, bytes]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _compile(source: bytes, path: str) -> bytes:
+    """One client module as .mpy, named by its module name ("_tar", "upip"),
+    which the device interns anyway, instead of a path that would cost a qstr
+    of its own: every qstr stays on the heap for good."""
+    name = path[len("upip/"):-len(".py")]
+    return compile_source(source, "upip" if name == "__init__" else name)
+
+
 def client_files(*, mpy: bool = True, ca: Path | None = None) -> dict[str, bytes]:
     files = {}
     for path, source in sorted(device_sources().items()):
         if mpy:
-            files[mpy_name(path)] = compile_source(source, path)
+            files[mpy_name(path)] = _compile(source, path)
         else:
             files[path] = source
     if mpy:
-        files["upip/_q.mpy"] = compile_source(qstr_preload(files), "upip/_q.py")
+        files["upip/_q.mpy"] = _compile(qstr_preload(files), "upip/_q.py")
     if ca is not None:
         try:
             files["upip/ca.der"] = ca_to_der(ca.read_bytes(), str(ca))

@@ -1,28 +1,33 @@
 # upip device client: install packages from PyPI on MicroPython itself.
 #   import upip; upip.install("micropython-umqtt.simple")
 # MicroPython code (>= 1.20): no f-strings, no typing. To keep the heap
-# small, each step's code is imported only while it runs and dropped after.
+# small, each step's code is imported only while it runs and dropped after,
+# and this module, which stays, only drives the steps. Every name and short
+# string in the client becomes a qstr that never leaves the heap, so names
+# are few and shared, and str[i] is avoided (it interns the character).
 import gc
 
 # Collect often: garbage left between long-lived objects fragments a small
 # heap (measured: a 2048-byte threshold lowers the heap needed by ~4 KB).
 gc.threshold(2048)
 
+SPARE = 5504  # one piece for the inflate state and window (4 KiB + 1.3 KiB)
+
 
 class UpipError(Exception):
     pass
 
 
+class Opts:
+    pass
+
+
 def norm(name):
     # PEP 503: runs of - _ . become one -, lower case
-    out = ""
-    for c in name.lower():
-        if c in "-_.":
-            if out[-1:] != "-":
-                out += "-"
-        else:
-            out += c
-    return out
+    name = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name
 
 
 def part(name):
@@ -51,13 +56,47 @@ def _call(mod, fn, *args):
     try:
         return getattr(part(mod), fn)(*args)
     finally:
-        drop(mod, "_rec", "_inst", "_img", "_tx")
+        drop(mod, "_img", "_tx", "_net", "_sel")
+
+
+def _step(o, mod, fn):
+    # One install step: mod.fn(o), with the spare block (taken while the
+    # heap was in one piece) freed once the code is in: the step's big
+    # allocations go in its place, not into holes between the code.
+    try:
+        f = getattr(part(mod), fn)
+        o.spare = None
+        gc.collect()
+        f(o)
+    finally:
+        f = None
+        drop(mod)
+        gc.collect()
+        try:
+            o.spare = bytearray(SPARE)
+        except MemoryError:
+            pass
 
 
 def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False,
             timeout=20):
-    _call("_inst", "run", [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list,
-          path, index, ca, insecure, force, timeout)
+    o = _call("_inst", "start", [pkg_or_list] if isinstance(pkg_or_list, str) else
+              pkg_or_list, path, index, ca, insecure, force, timeout)
+    try:
+        while _call("_inst", "next", o):
+            try:
+                _step(o, "_net", "meta")  # -> o.dname, o.version, o.url, o.sha256
+                _step(o, "_net", "run")  # the archive, its hash checked
+                _step(o, "_tar", "run")  # -> o.files, o.deps, ...
+                _call("_inst", "run", o)  # the files chosen, the dependencies queued
+            except Exception as e:
+                raise _call("_inst", "why", o, e)
+        o.spare = None
+        _call("_inst", "commit", o)
+        o.ok = True
+    finally:
+        o.spare = None
+        _call("_inst", "end", o)
 
 
 def uninstall(name_or_list, path=None):
@@ -66,7 +105,7 @@ def uninstall(name_or_list, path=None):
 
 
 def installed(path=None):
-    return [(d[1], d[2]) for d in _call("_rec", "listing", path)]
+    return [(d[1], d[2]) for d in _call("_tx", "listing", path)]
 
 
 def help():
@@ -91,13 +130,10 @@ def main(argv):
         else:
             install(names, **kw)
             print("Done")
-    except UpipError as e:
+    except (UpipError, OSError) as e:
         print("error: {}".format(e))
         return 1
     except MemoryError:
         print("error: out of memory")
-        return 1
-    except OSError as e:
-        print("error: {}".format(e))
         return 1
     return 0

@@ -115,12 +115,8 @@ def commit(path, remove, made, force, buf):
 
 
 def _sha256(p, buf):
-    try:
-        import binascii
-        import hashlib
-    except ImportError:
-        import ubinascii as binascii
-        import uhashlib as hashlib
+    import binascii
+    import hashlib
     h = hashlib.sha256()
     with open(p, "rb") as f:
         while True:

@@ -1,8 +1,7 @@
 # upip device client: uninstall, as one journaled commit that removes dists.
 from upip import UpipError, norm
 from upip._img import commit
-from upip._rec import dists, lib_path
-from upip._tx import TX, abort, begin, recover
+from upip._tx import TX, abort, begin, dists, lib_path, recover
 
 
 def uninstall(path, names):

@@ -7,10 +7,10 @@ _SKIP = ("test", "tests", "testing", "doc", "docs", "example", "examples", "benc
 
 
 def _ident(s):
-    if not s or not (s[0].isalpha() or s[0] == "_"):
+    if not s or s[:1].isdigit():
         return False
-    for c in s:
-        if not (c.isalpha() or c.isdigit() or c == "_"):
+    for c in s.encode():  # (iterating over a str would intern each character)
+        if not (97 <= c | 32 <= 122 or 48 <= c <= 57 or c == 95):
             return False
     return True
 
