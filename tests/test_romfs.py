@@ -71,6 +71,11 @@ def test_entries_point_at_the_file_data() -> None:
             assert image[entry.offset : entry.offset + entry.size] == TREE[entry.path]
 
 
+def test_accepts_any_bytes_like() -> None:
+    image = build({"a": bytearray(b"xy"), "b": memoryview(b"z")})  # type: ignore[dict-item]
+    assert extract(bytearray(image)) == extract(memoryview(image)) == {"a": b"xy", "b": b"z"}
+
+
 def test_empty_tree_and_empty_files() -> None:
     assert build({}) == b"\xd2\xcd\x31\x00"
     assert read(build({})) == []
@@ -348,7 +353,7 @@ GOOD = build({"d/f": b"abc"})
 def test_malformed_images_are_rejected(image: bytes, message: str) -> None:
     with pytest.raises(RomfsError, match=message) as info:
         extract(image)
-    assert str(info.value).startswith("ROMFS ")
+    assert str(info.value).startswith("ROMFS image")
     assert "\n" not in str(info.value)
 
 
@@ -360,6 +365,7 @@ def test_error_names_the_bad_path_inside_the_image() -> None:
     with pytest.raises(RomfsError) as info:
         read(image)
     assert info.value.path == "lib/f"
+    assert str(info.value) == "ROMFS image, at 'lib/f': file has no data record"
 
 
 def test_deep_nesting_is_bounded() -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 from .errors import UpipError
 
@@ -50,14 +50,22 @@ MAX_PATH = 500
 class RomfsError(UpipError, ValueError):
     """A bad path given to :func:`build`, or an image :func:`read` cannot accept."""
 
-    def __init__(self, reason: str, path: str | None = None) -> None:
+    def __init__(self, reason: str, path: str | None = None, *, in_image: bool = False) -> None:
         self.reason, self.path = reason, path
-        where = f"ROMFS path {path!r}" if path is not None else "ROMFS image"
+        if path is None:
+            where = "ROMFS image"
+        else:
+            where = f"ROMFS image, at {path!r}" if in_image else f"ROMFS path {path!r}"
         super().__init__(f"{where}: {reason}")
 
 
 @dataclass(frozen=True)
 class Entry:
+    """One directory or file of an image, as :func:`read` finds it.
+
+    ``path`` is relative and '/'-separated; ``size`` and ``offset`` (where the
+    data starts in the image) are 0 and -1 for directories."""
+
     path: str
     kind: Literal["dir", "file"]
     size: int = 0
@@ -128,7 +136,7 @@ def _split(path: str) -> list[bytes]:
 
 # --- writer ---------------------------------------------------------------------------------
 
-_Tree = dict[bytes, Union[bytes, "_Tree"]]
+_Tree = dict[bytes, "bytes | _Tree"]  # name -> content, or a directory
 
 
 def _tree(files: Mapping[str, bytes]) -> _Tree:
@@ -260,15 +268,15 @@ class _Reader:
         self.base = pos  # data pointers count from here
         self.end = pos + size
         if self.end > len(image):
-            raise RomfsError(f"truncated: the header says {self.end} bytes, "
-                             f"the image has {len(image)}")
+            raise RomfsError(f"truncated: its header asks for {self.end} bytes, "
+                             f"only {len(image)} are given")
         self.entries: list[Entry] = []
 
     def uint(self, pos: int, end: int, what: str, path: str | None = None) -> tuple[int, int]:
         start, value = pos, 0
         while True:
             if pos >= end:
-                raise RomfsError(f"{what} at byte {start} is truncated", path)
+                raise RomfsError(f"{what} at byte {start} is truncated", path, in_image=True)
             byte = self.image[pos]
             pos += 1
             value = (value << 7) | (byte & 0x7F)
@@ -280,11 +288,12 @@ class _Reader:
         start = pos
         kind, pos = self.uint(pos, end, "a record kind", path)
         if kind == KIND_UNUSED:
-            raise RomfsError(f"record of kind 0 at byte {start}; the image is corrupt", path)
+            raise RomfsError(f"record of kind 0 at byte {start}; the image is corrupt", path,
+                             in_image=True)
         length, pos = self.uint(pos, end, "a record length", path)
         if pos + length > end:
             raise RomfsError(f"record at byte {start} ({length} bytes) runs past the end "
-                             f"of {parent}", path)
+                             f"of {parent}", path, in_image=True)
         return kind, pos, pos + length
 
     def name(self, pos: int, end: int, prefix: str) -> tuple[str, int]:
@@ -293,10 +302,13 @@ class _Reader:
             raise RomfsError(f"name at byte {pos} runs past the end of its record")
         raw = self.image[pos : pos + length]
         path = f"{prefix}{raw.decode('utf-8', 'replace')}"
-        name = _check_name(bytes(raw), path)
+        try:
+            name = _check_name(bytes(raw), path)
+        except RomfsError as exc:
+            raise RomfsError(exc.reason, path, in_image=True) from None
         full = prefix + name
         if len(full.encode("utf-8")) > MAX_PATH:
-            raise RomfsError(f"path is longer than {MAX_PATH} bytes", full)
+            raise RomfsError(f"path is longer than {MAX_PATH} bytes", full, in_image=True)
         return full, pos + length
 
     def data(self, pos: int, end: int, path: str) -> tuple[int, int]:
@@ -310,10 +322,10 @@ class _Reader:
                 offset, _ = self.uint(at, stop, "a data pointer's offset", path)
                 if self.base + offset + size > self.end:
                     raise RomfsError(f"data pointer ({size} bytes at {offset}) points past the "
-                                     "end of the image", path)
+                                     "end of the image", path, in_image=True)
                 return self.base + offset, size
             pos = stop
-        raise RomfsError("file has no data record", path)
+        raise RomfsError("file has no data record", path, in_image=True)
 
     def directory(self, pos: int, end: int, prefix: str) -> None:
         names: set[str] = set()
@@ -323,7 +335,7 @@ class _Reader:
             if kind in (KIND_DIR, KIND_FILE):
                 path, start = self.name(start, stop, prefix)
                 if path in names:
-                    raise RomfsError("appears twice in one directory", path)
+                    raise RomfsError("appears twice in one directory", path, in_image=True)
                 names.add(path)
                 if kind == KIND_DIR:
                     self.entries.append(Entry(path, "dir"))
