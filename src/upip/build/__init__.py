@@ -1,0 +1,1 @@
+"""Building MicroPython distributions: project reading, R.py resources, sdists."""
