@@ -29,7 +29,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ProjectError
-from .resources import MARK, is_resource
+from .resources import MARK
 
 NOT_PACKAGES = frozenset({
     "test", "tests", "testing", "doc", "docs", "example", "examples", "build", "dist",
