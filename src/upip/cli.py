@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -419,35 +417,28 @@ def cmd_size(args: argparse.Namespace, reporter: Any) -> int:
 
 
 def cmd_manifest(args: argparse.Namespace, reporter: Any) -> int:
-    from .freeze import manifest, write_text
+    from .atomic import write_atomic
+    from .freeze import manifest
 
     out = Path(args.output)
     where = Path.cwd() if args.output == "-" else out.resolve().parent
     made = manifest(_target(args), where, args.include)
-    for name in made.left_out:
-        reporter.warn(f"{name} is not code in a package; frozen firmware cannot hold it")
-    if made.data_files:
-        reporter.warn(f"frozen firmware has no files: {', '.join(made.data_files[:5])} "
-                      "can only be read from R.py (pkg_resources)")
+    for warning in made.warnings():
+        reporter.warn(warning)
     if args.output == "-":
         sys.stdout.write(made.text)
         return 0
-    write_text(out, made.text)
+    write_atomic(out, made.text.encode("utf-8"))
     if not args.quiet:
         print(f"Wrote {out}: build with make FROZEN_MANIFEST={out.resolve()}")
     return 0
 
 
 def cmd_freeze(args: argparse.Namespace, reporter: Any) -> int:
-    import tempfile
-
-    from . import freeze
-    from .installer import Options, install
-    from .size import check_budget, measure
+    from .freeze import freeze_port
+    from .installer import Options
     from .specs import RequirementsFile, parse_spec, read_requirements
 
-    port = Path(args.port_dir)
-    modules = freeze.check_port(port)
     wanted = RequirementsFile()
     for path in args.requirement:
         wanted.merge(read_requirements(Path(path)))
@@ -455,39 +446,17 @@ def cmd_freeze(args: argparse.Namespace, reporter: Any) -> int:
     if not wanted.specs and not args.clean:
         raise UpipError("nothing to freeze: give a SPEC or -r FILE (see upip freeze --help)")
     options = Options(index_url=args.index_url or wanted.index_url or Options.index_url)
-    if args.budget is not None:  # measure in a scratch copy: nothing is written before
-        with tempfile.TemporaryDirectory(prefix="upip-freeze-") as tmp:
-            scratch = Path(tmp) / "modules"
-            if modules.is_dir() and not args.clean:
-                shutil.copytree(modules, scratch, symlinks=True)
-            install(wanted.specs, scratch, options, reporter)
-            sizes, _ = measure(scratch, _compile_options(None))
-            check_budget("the frozen code (.mpy)", sizes.compiled, args.budget,
-                         sizes.largest("mpy"))
-    loose = freeze.untracked(modules)
-    backup = freeze.back_up(modules, loose, port) if loose else None
-    if args.clean and modules.is_dir():
-        from .image import Image
-        from .installer import uninstall
-
-        names = [r.name for r in Image.open(modules).records.values()]
-        if names:
-            uninstall(names, modules, reporter)
-        freeze.remove(modules, loose)
-    done = install(wanted.specs, modules, options, reporter) if wanted.specs else None
-    made = freeze.manifest(modules, port, freeze.board_manifest(port))
-    if made.data_files:
-        reporter.warn(f"frozen firmware has no files: {', '.join(made.data_files[:5])} "
-                      "can only be read from R.py (pkg_resources)")
-    target = port / freeze.MANIFEST_NAME
-    freeze.write_text(target, made.text)
+    done = freeze_port(Path(args.port_dir), wanted.specs, options, clean=args.clean,
+                       budget=args.budget, reporter=reporter)
     if not args.quiet:
-        if backup:
-            print(f"Backed up {len(loose)} files no install put in {modules} to {backup}"
-                  + (" and removed them" if args.clean else ""))
-        if done and done.installed:
-            print(f"Installed {', '.join(map(str, done.installed))} into {modules}")
-        print(f"Wrote {target}: build with make FROZEN_MANIFEST={target.resolve()}")
+        if done.backup:
+            print(f"Backed up {len(done.untracked)} files no install put in {done.modules} "
+                  f"to {done.backup}" + (" and removed them" if args.clean else ""))
+        if done.installed and done.installed.installed:
+            print(f"Installed {', '.join(map(str, done.installed.installed))} "
+                  f"into {done.modules}")
+        print(f"Wrote {done.manifest}: build with make "
+              f"FROZEN_MANIFEST={done.manifest.resolve()}")
     return 0
 
 
@@ -510,7 +479,7 @@ def cmd_romfs(args: argparse.Namespace, reporter: Any) -> int:
             print(f"{e.size:>8}  {e.path}{'/' if e.kind == 'dir' else ''}")
         print(f"{len(data):>8}  (image, {sum(e.kind == 'file' for e in entries)} files)")
         return 0
-    from .freeze import write_binary
+    from .atomic import write_atomic
     from .size import check_budget, image_files, measure, romfs_tree
 
     root = _target(args)
@@ -527,7 +496,7 @@ def cmd_romfs(args: argparse.Namespace, reporter: Any) -> int:
     image = romfs.build(romfs_tree(files, args.prefix.strip("/")))
     check_budget(f"the ROMFS image of {root}", len(image), args.budget, largest)
     out = Path(args.output)
-    write_binary(out, image)
+    write_atomic(out, image)
     if args.json:
         print(json.dumps({"output": str(out), "size": len(image), "files": len(files)}))
     elif not args.quiet:
@@ -681,6 +650,7 @@ def cmd_sdist(args: argparse.Namespace, reporter: Any) -> int:
 
 
 def cmd_bin2res(args: argparse.Namespace, reporter: Any) -> int:
+    from .atomic import write_atomic
     from .build.resources import render, resource_key
     from .errors import ProjectError
 
@@ -698,14 +668,7 @@ def cmd_bin2res(args: argparse.Namespace, reporter: Any) -> int:
         sys.stdout.write(text)
         return 0
     out = Path(args.output)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise ProjectError(str(out), f"cannot write it ({exc.strerror or exc})") from None
+    write_atomic(out, text.encode("utf-8"), ProjectError)
     if not args.quiet:
         print(f"Wrote {out}: {len(resources)} resources, {len(text)} bytes")
     return 0

@@ -16,12 +16,20 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .atomic import write_atomic
 from .errors import ImageError
 from .image import RESERVED, Image
+from .report import Reporter
+
+if TYPE_CHECKING:
+    from .installer import InstallReport, Options
+    from .specs import Spec
 
 MANIFEST_NAME = "manifest_upip.py"
 
@@ -41,6 +49,14 @@ class Manifest:
     left_out: list[str] = field(default_factory=list)
     #: data files inside packages: frozen firmware has no files, so only R.py serves them
     data_files: list[str] = field(default_factory=list)
+
+    def warnings(self) -> list[str]:
+        out = [f"{name} is not code in a package; frozen firmware cannot hold it"
+               for name in self.left_out]
+        if self.data_files:
+            out.append(f"frozen firmware has no files: {', '.join(self.data_files[:5])} "
+                       "can only be read from R.py (pkg_resources)")
+        return out
 
 
 def manifest(image_dir: Path, manifest_dir: Path, include: str | None = None) -> Manifest:
@@ -80,22 +96,6 @@ def manifest(image_dir: Path, manifest_dir: Path, include: str | None = None) ->
             out.left_out.append(name)
     out.text = "\n".join(lines) + "\n"
     return out
-
-
-def write_binary(path: Path, data: bytes) -> None:
-    """Write atomically: a temp file beside it, then rename."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise ImageError(str(path), f"cannot write it ({exc.strerror or exc})") from None
-
-
-def write_text(path: Path, text: str) -> None:
-    write_binary(path, text.encode("utf-8"))
 
 
 # -- ports ---------------------------------------------------------------------------------
@@ -143,9 +143,9 @@ def back_up(modules: Path, files: list[str], port: Path) -> Path:
         dest = port / "modules-backup" / f"{stamp}-{n}"
     try:
         for rel in files:
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(modules / rel, target)
+            copy = dest / rel
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(modules / rel, copy)
     except OSError as exc:
         raise ImageError(str(dest), f"cannot back up into it ({exc.strerror or exc}); "
                                     "nothing was changed in modules/") from None
@@ -159,3 +159,50 @@ def remove(modules: Path, files: list[str]) -> None:
                          key=lambda p: -len(p.parts)):
         with contextlib.suppress(OSError):
             (modules / folder).rmdir()
+
+
+@dataclass
+class FreezeReport:
+    modules: Path
+    manifest: Path
+    untracked: list[str]
+    backup: Path | None
+    installed: InstallReport | None
+
+
+def freeze_port(port: Path, specs: list[Spec], options: Options, clean: bool = False,
+                budget: int | None = None, reporter: Reporter | None = None) -> FreezeReport:
+    """Back up what no install put in PORT/modules, empty it when ``clean``,
+    install ``specs`` into it and write PORT/manifest_upip.py. With ``budget``,
+    the install is first made in a scratch copy and measured: nothing in the
+    port changes when the frozen code would not fit."""
+    from .compile import CompileOptions
+    from .installer import install, uninstall
+    from .mpy import target
+    from .size import check_budget, measure
+
+    reporter = reporter or Reporter()
+    modules = check_port(port)
+    if budget is not None:
+        with tempfile.TemporaryDirectory(prefix="upip-freeze-") as tmp:
+            scratch = Path(tmp) / "modules"
+            if modules.is_dir() and not clean:
+                shutil.copytree(modules, scratch, symlinks=True)
+            install(specs, scratch, options, reporter)
+            sizes, _ = measure(scratch, CompileOptions(target()))
+            check_budget("the frozen code (.mpy)", sizes.compiled, budget,
+                         sizes.largest("mpy"))
+    loose = untracked(modules)
+    backup = back_up(modules, loose, port) if loose else None
+    if clean and modules.is_dir():
+        names = [r.name for r in Image.open(modules).records.values()]
+        if names:
+            uninstall(names, modules, reporter)
+        remove(modules, loose)
+    done = install(specs, modules, options, reporter) if specs else None
+    made = manifest(modules, port, board_manifest(port))
+    for warning in made.warnings():
+        reporter.warn(warning)
+    target_file = port / MANIFEST_NAME
+    write_atomic(target_file, made.text.encode("utf-8"))
+    return FreezeReport(modules, target_file, loose, backup, done)

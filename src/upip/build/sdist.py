@@ -14,7 +14,6 @@ and a zero header timestamp. Building twice gives the same sha256.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from ..atomic import write_atomic
 from ..errors import ProjectError
 from .project import Metadata, Project
 from .resources import is_resource, render
@@ -151,15 +151,7 @@ def write_archive(members: Mapping[str, bytes], top: str, out: Path, mtime: int)
     """Write the archive atomically (temp file, then rename) and describe it."""
     raw = tar(((f"{top}/{rel}", data) for rel, data in members.items()), mtime)
     data = gzip_4k(raw)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, out)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise ProjectError(str(out), f"cannot write it ({exc.strerror or exc})") from None
+    write_atomic(out, data, ProjectError, mkdir=True)
     return Built(path=out, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                  raw_size=len(raw), files=sorted(members))
 
