@@ -59,8 +59,9 @@ class sdist(_sdist):  # lower case: the name setup.py files use
         files = [f.replace("\\", "/") for f in egg_info.filelist.files]
         where = _layout.Layout.from_setup(dist.packages or [], dist.py_modules or [],
                                           dist.package_dir)
-        for path in _layout.missing(root, files, where):
-            raise _layout.missing_error(path)
+        missing = _layout.missing(root, files, where)
+        if missing:
+            raise _layout.missing_error(missing[0])
         keep = not self.no_resource_files
         plan = _layout.plan(files, where, keep_resource_files=keep)
         for path in _layout.write_resource_modules(root, where, plan):

@@ -159,11 +159,7 @@ def compile_image(root: Path, options: CompileOptions, reporter: Reporter | None
                 files.append(f)
         records[key] = DistRecord(**{**vars(rec), "files": sorted(files, key=lambda f: f.path)})
         report.packages.append(rec.name)
-    owned = set(image.owners())
-    report.unowned = sorted(p.relative_to(image.root).as_posix()
-                            for p in image.root.rglob("*.py")
-                            if p.relative_to(image.root).as_posix() not in owned
-                            and not p.relative_to(image.root).parts[0].startswith(".upip"))
+    report.unowned = [p for p in image.unowned() if p.endswith(".py")]
     if dry_run or not report.compiled:
         return report
     with image.transaction() as tx:

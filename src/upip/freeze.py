@@ -125,12 +125,7 @@ def board_manifest(port: Path) -> str | None:
 
 def untracked(modules: Path) -> list[str]:
     """Files in ``modules`` that no upip install put there."""
-    if not modules.is_dir():
-        return []
-    owned = set(Image.open(modules).owners())
-    return sorted(p.relative_to(modules).as_posix() for p in modules.rglob("*")
-                  if p.is_file() and p.relative_to(modules).parts[0] not in RESERVED
-                  and p.relative_to(modules).as_posix() not in owned)
+    return Image.open(modules).unowned()
 
 
 def back_up(modules: Path, files: list[str], port: Path) -> Path:

@@ -124,6 +124,18 @@ class Image:
             raise ImageError(str(path), f"cannot read it: {exc}") from None
         return cls(root, parse_records(text, str(path)))
 
+    def paths(self) -> list[str]:
+        """Every file in the image directory (``a/b``, sorted), upip's own aside."""
+        if not self.root.is_dir():
+            return []
+        rels = (p.relative_to(self.root) for p in self.root.rglob("*") if p.is_file())
+        return sorted(r.as_posix() for r in rels if r.parts[0] not in RESERVED)
+
+    def unowned(self) -> list[str]:
+        """Files no installed package owns (put there by hand or another tool)."""
+        owned = self.owners()
+        return [p for p in self.paths() if p not in owned]
+
     def owners(self) -> dict[str, list[str]]:
         """Image path -> keys of the dists that own it."""
         owned: dict[str, list[str]] = {}

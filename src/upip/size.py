@@ -13,7 +13,7 @@ from pathlib import Path
 from . import romfs
 from .compile import CompileOptions, compilable, compile_files
 from .errors import UpipError
-from .image import RESERVED, Image
+from .image import Image
 from .mpy import mpy_name
 
 OTHER = "(files of no package)"
@@ -72,13 +72,7 @@ def image_files(root: Path) -> dict[str, bytes]:
     """Every file of an image directory (upip's own files aside)."""
     if not root.is_dir():
         raise UpipError(f"{root} is not a directory; give the image with -p DIR")
-    out = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if rel.parts[0] in RESERVED or not path.is_file():
-            continue
-        out[rel.as_posix()] = path.read_bytes()
-    return out
+    return {p: (root / p).read_bytes() for p in Image(root, {}).paths()}
 
 
 def romfs_tree(files: Mapping[str, bytes], prefix: str = ROMFS_PREFIX) -> dict[str, bytes]:

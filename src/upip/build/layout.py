@@ -122,8 +122,7 @@ def missing_error(path: str) -> ProjectError:
                               f"package_data)")
 
 
-def write_resource_modules(root: Path, layout: Layout, the_plan: Plan,
-                           read: Mapping[str, bytes] | None = None) -> list[str]:
+def write_resource_modules(root: Path, layout: Layout, the_plan: Plan) -> list[str]:
     """Write ``R.py`` for each package with resources; remove stale ones we wrote.
 
     Returns the R.py paths (relative) that now exist. A file is rewritten
@@ -141,8 +140,7 @@ def write_resource_modules(root: Path, layout: Layout, the_plan: Plan,
             if old is not None:
                 target.unlink()
             continue
-        data = {key: (read[src] if read and src in read else (root / src).read_bytes())
-                for key, src in res.items()}
+        data = {key: (root / src).read_bytes() for key, src in res.items()}
         text = render(data, f"package {pkg}").encode()
         if text != old:
             target.write_bytes(text)

@@ -185,7 +185,7 @@ def _walk(folder: Path, base: Path) -> list[str]:
 
 
 def _has_code(folder: Path) -> bool:
-    return any(p.suffix == ".py" for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+    return any("__pycache__" not in p.parts for p in folder.rglob("*.py"))
 
 
 def _discover_packages(source: Path) -> list[str]:
