@@ -17,7 +17,7 @@ import ssl
 import subprocess
 import warnings
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -939,18 +939,25 @@ def interrupted_host_install(upip: Upip, monkeypatch: pytest.MonkeyPatch, lib: P
     return code == 130
 
 
-def test_device_install_undoes_an_interrupted_host_install(
-        upip: Upip, device: Device, index: IndexServer, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    crashes = 0
+def interrupted_images(upip: Upip, monkeypatch: pytest.MonkeyPatch, index: IndexServer,
+                       tmp_path: Path) -> Iterator[tuple[int, Path, dict[str, str]]]:
+    """(n, lib, snapshot before) for host installs of fx-base 1.0, each then upgraded to
+    fx-app (fx-base 1.1 and new fxapp/ folders) and killed at move n, while there are moves."""
     for n in range(1, 20):
         lib = tmp_path / f"run{n}" / "lib"
         assert upip("install", "-p", str(lib), "-i", index.json_url,
                     "micropython-fx-base==1.0")[0] == 0
         before = snapshot(lib)
-        # the upgrade to fx-base 1.1 and the new fxapp/ folders, killed at move n
         if not interrupted_host_install(upip, monkeypatch, lib, index, n, "micropython-fx-app"):
-            break
+            return
+        yield n, lib, before
+
+
+def test_device_install_undoes_an_interrupted_host_install(
+        upip: Upip, device: Device, index: IndexServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    crashes = 0
+    for n, lib, before in interrupted_images(upip, monkeypatch, index, tmp_path):
         crashes += 1
         assert (lib / ".upip-tx" / "journal").is_file()
         assert snapshot(lib) != before
@@ -966,13 +973,7 @@ def test_device_install_undoes_an_interrupted_host_install(
 def test_device_list_undoes_an_interrupted_host_install(
         upip: Upip, device: Device, index: IndexServer, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    for n in range(1, 20):
-        lib = tmp_path / f"run{n}" / "lib"
-        assert upip("install", "-p", str(lib), "-i", index.json_url,
-                    "micropython-fx-base==1.0")[0] == 0
-        before = snapshot(lib)
-        if not interrupted_host_install(upip, monkeypatch, lib, index, n, "micropython-fx-app"):
-            break
+    for n, lib, before in interrupted_images(upip, monkeypatch, index, tmp_path):
         result = device.upip("list", "-p", str(lib))
         assert lines(result) == [
             f"warning: undid an install that was interrupted; {lib} is as before",
