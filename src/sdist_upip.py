@@ -53,6 +53,10 @@ class sdist(_sdist):  # lower case: the name setup.py files use
 
     def _run(self) -> None:
         dist = self.distribution
+        for field in ("name", "version"):
+            if not getattr(dist.metadata, field, None):
+                raise ProjectError("setup.py", f"setup() has no {field}; pass {field}=... "
+                                               "(upip packages need both)")
         root = Path(dist.src_root or ".")
         self.run_command("egg_info")
         egg_info = self.get_finalized_command("egg_info")

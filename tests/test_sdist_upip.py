@@ -131,3 +131,17 @@ def test_other_formats_are_refused(tmp_path: Path, formats: str) -> None:
     result = setup_py(proj, "sdist", f"--formats={formats}")
     assert result.returncode != 0
     assert any("writes .tar.gz archives only" in line for line in error_lines(result))
+
+
+def test_setup_without_a_version_is_an_error(tmp_path: Path) -> None:
+    proj = write(tmp_path / "proj", {
+        "setup.py": "import sdist_upip\nfrom setuptools import setup\n"
+                    "setup(name='nover', packages=['nover'], "
+                    "cmdclass={'sdist': sdist_upip.sdist})\n",
+        "nover/__init__.py": "",
+    })
+    result = setup_py(proj, "sdist")
+    assert result.returncode != 0
+    (line,) = error_lines(result)
+    assert "setup.py: setup() has no version; pass version=..." in line
+    assert not (proj / "dist").exists()
