@@ -211,35 +211,5 @@ def read_header(data: bytes, name: str = "file") -> MpyHeader:
     return MpyHeader(data[1], 0, flags >> 2, data[3])
 
 
-def _varuint(data: bytes, pos: int) -> tuple[int, int]:
-    value = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            return value, pos
-
-
-def qstrs(data: bytes, name: str = "file") -> list[str]:
-    """The qstrs an .mpy file interns when loaded (those not already static
-    in the firmware), in order: its header's qstr table."""
-    header = read_header(data, name)
-    if header.version != 6:
-        raise UpipError(f"{name}: reading qstrs needs mpy v6, this is v{header.version}")
-    pos = 4
-    count, pos = _varuint(data, pos)
-    _, pos = _varuint(data, pos)  # object count
-    found = []
-    for _ in range(count):
-        length, pos = _varuint(data, pos)
-        if length & 1:
-            continue  # a static qstr: already in the firmware
-        length >>= 1
-        found.append(data[pos:pos + length].decode("utf-8"))
-        pos += length + 1
-    return found
-
-
 def mpy_name(py_path: str) -> str:
     return os.path.splitext(py_path)[0] + ".mpy"

@@ -1,17 +1,24 @@
 # upip device client: install packages from PyPI on MicroPython itself.
 #   import upip; upip.install("micropython-umqtt.simple")
-# MicroPython code (>= 1.20): no f-strings, no typing. To keep the heap
-# small, each step's code is imported only while it runs and dropped after,
-# and this module, which stays, only drives the steps. Every name and short
-# string in the client becomes a qstr that never leaves the heap, so names
-# are few and shared, and str[i] is avoided (it interns the character).
+# MicroPython code (>= 1.20): no f-strings, no typing. The heap is the
+# budget, so:
+# - each step's code is imported only while it runs and dropped after
+#   (run() below); this module, which stays, only drives the steps;
+# - every step that holds a big buffer (TLS, the inflate window) runs alone:
+#   the network step saves what it fetches into the stage and closes the
+#   connection before the next step reads it back;
+# - every name, and every string of 10 characters or fewer, is a qstr that
+#   never leaves the heap, and the qstr table grows in doubling blocks (20,
+#   40, 80, 160 entries; measured: one block allocated mid-install is a
+#   1.9 KB island): names are few, shared, and where the meaning allows,
+#   ones the firmware already has (path, name, url, data, count, ...);
+#   short strings are bytes (b"..." is no qstr) where the code reads bytes.
+#   str[i] is avoided (it interns the character).
 import gc
 
 # Collect often: garbage left between long-lived objects fragments a small
-# heap (measured: a 2048-byte threshold lowers the heap needed by ~4 KB).
-gc.threshold(2048)
-
-SPARE = 5504  # one piece for the inflate state and window (4 KiB + 1.3 KiB)
+# heap (measured: a 1024-byte threshold lowers the heap needed by 3 KB).
+gc.threshold(1024)
 
 
 class UpipError(Exception):
@@ -30,105 +37,92 @@ def norm(name):
     return name
 
 
-def part(name):
-    # Import upip.<name> for one step; drop() forgets it again. Collecting
+def load(name):
+    # Import upip.<name> for one step (run() forgets it again). Collecting
     # first puts the new code in the lowest holes, packed.
     gc.collect()
     __import__("upip." + name)
     return globals()[name]
 
 
-def drop(*names):
+def run(module, name, *args):
+    # module.name(*args), with module and what it loaded dropped after
     import sys
-    for n in names:
-        sys.modules.pop("upip." + n, None)
-        globals().pop(n, None)
-
-
-try:  # intern every name first, in a heap still in one piece (see bootstrap)
-    part("_q")
-except ImportError:  # running from sources: nothing generated
-    pass
-drop("_q")
-
-
-def _call(mod, fn, *args):
     try:
-        return getattr(part(mod), fn)(*args)
+        return getattr(load(module), name)(*args)
     finally:
-        drop(mod, "_img", "_tx", "_net", "_sel")
-
-
-def _step(o, mod, fn):
-    # One install step: mod.fn(o), with the spare block (taken while the
-    # heap was in one piece) freed once the code is in: the step's big
-    # allocations go in its place, not into holes between the code.
-    try:
-        f = getattr(part(mod), fn)
-        o.spare = None
+        for name in (module, "_tx", "_img", "_inst", "select"):
+            sys.modules.pop("upip." + name, None)
+            globals().pop(name, None)
         gc.collect()
-        f(o)
-    finally:
-        f = None
-        drop(mod)
-        gc.collect()
-        try:
-            o.spare = bytearray(SPARE)
-        except MemoryError:
-            pass
 
 
 def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False,
             timeout=20):
-    o = _call("_inst", "start", [pkg_or_list] if isinstance(pkg_or_list, str) else
-              pkg_or_list, path, index, ca, insecure, force, timeout)
+    o = run("_inst", "start", [pkg_or_list] if isinstance(pkg_or_list, str) else
+            pkg_or_list, path, index, ca, insecure, force, timeout)
+    run("_dir", "start", o)  # -> o.path, o.mkdir; the stage is open
     try:
-        while _call("_inst", "next", o):
+        while run("_inst", "next", o):  # -> o.name, o.target (a pin), o.urls
             try:
-                _step(o, "_net", "meta")  # -> o.dname, o.version, o.url, o.sha256
-                _step(o, "_net", "run")  # the archive, its hash checked
-                _step(o, "_tar", "run")  # -> o.files, o.deps, ...
-                _call("_inst", "run", o)  # the files chosen, the dependencies queued
+                for url in o.urls:  # the release's JSON, saved in the stage
+                    run("get", "run", o, url, "/.upip-tx/j")
+                    if o.code != 404:
+                        break
+                run("json", "run", o)  # -> o.name, o.version, o.url, o.sha256
+                run("get", "run", o, o.url, "/.upip-tx/a")  # the archive, hash checked
+                run("deflate", "run", o)  # inflated into "t"
+                run("unpack", "run", o)  # -> o.data (the files), o.deps, o.modules
+                run("_inst", "run", o)  # the files chosen, the dependencies queued
+            except MemoryError:  # (said without loading more code)
+                raise UpipError(o.name + ": out of memory")
             except Exception as e:
-                raise _call("_inst", "why", o, e)
-        o.spare = None
-        _call("_inst", "commit", o)
-        o.ok = True
+                raise run("_dir", "throw", o, e)
+        run("_img", "run", o.path, (), o.mkdir, o.force, o.buf)
+        o.done = True
     finally:
-        o.spare = None
-        _call("_inst", "end", o)
+        if not o.done:
+            # Drop the stage (flat: files only) and the folders made for DIR.
+            # Here, not in a module: it must work in a heap too full to load one.
+            import os
+            o.data = o.deps = None
+            try:
+                for e in os.ilistdir(o.path + "/.upip-tx"):
+                    os.remove(o.path + "/.upip-tx/" + e[0])
+                os.rmdir(o.path + "/.upip-tx")
+                for e in o.mkdir:
+                    os.rmdir(e)
+            except OSError:  # gone already (a failed commit rolls back), or not empty
+                pass
 
 
-def uninstall(name_or_list, path=None):
-    _call("_rm", "uninstall", path,
-          [name_or_list] if isinstance(name_or_list, str) else name_or_list)
+def uninstall(pkg_or_list, path=None):
+    run("remove", "run", path, [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list)
 
 
 def installed(path=None):
-    return [(d[1], d[2]) for d in _call("_tx", "listing", path)]
+    return run("_dir", "listing", path)
 
 
 def help():
-    part("_help")
-    drop("_help")
+    run("_help", "run")
 
 
 def main(argv):
     # micropython -m upip ...: 0 on success, 1 on error, 2 on bad usage
-    a = _call("_cli", "parse", argv)
+    a = run("argv", "run", argv)
     if a == 0:
         help()
     if type(a) is int:
         return a
-    cmd, names, kw = a
     try:
-        if cmd == "list":
-            for name, version in installed(kw.get("path")):
+        if a[0] == "list":
+            for name, version in installed(a[2].get("path")):
                 print(name, version)
-        elif cmd == "uninstall":
-            uninstall(names, kw.get("path"))
+        elif a[0] == "uninstall":
+            uninstall(a[1], a[2].get("path"))
         else:
-            install(names, **kw)
+            install(a[1], **a[2])
             print("Done")
     except (UpipError, OSError) as e:
         print("error: {}".format(e))

@@ -1,4 +1,6 @@
-print("""upip - install MicroPython packages from PyPI on the device
+# upip device client: micropython -m upip --help (loaded only to print it).
+def run():
+    print("""upip - install MicroPython packages from PyPI on the device
   micropython -m upip install [-p DIR] [-r FILE] [-i INDEX] [--ca DER] [--insecure] [--force] [--timeout S] PKG...
   micropython -m upip uninstall [-p DIR] NAME...
   micropython -m upip list [-p DIR]

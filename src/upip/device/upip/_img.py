@@ -4,17 +4,25 @@
 import os
 
 from upip import UpipError, norm
-from upip._tx import REC, TX, exists, isdir, lines, rmtree, rollback
+from upip._tx import oserror, readlines, remove, rollback, stat
 
 
-def commit(path, remove, made, force, buf):
+def run(path, names, mkdir, force, buf):
     # Move the staged dists (DIR/.upip-tx/new) into DIR and drop the dists
-    # whose keys are in remove, in one journaled step.
-    tx = path + TX
+    # whose keys are in names, in one journaled step; mkdir: the folders
+    # made for DIR, for the journal.
+    try:
+        commit(path, set(names), mkdir, force, buf)
+    except MemoryError:
+        raise UpipError(path + ": out of memory while committing")
+    except OSError as e:
+        raise UpipError("{}: cannot commit: {}".format(path, oserror(e)))
+
+
+def commit(path, gone, made, force, buf):
     new = {}  # image path -> [slot, sha256, dist name]
-    gone = set(remove)  # keys of dists replaced or removed
     name = None
-    for p in lines(tx + "/new"):
+    for p in readlines(path + "/.upip-tx/new"):
         if p[0] == "dist":
             name = p[1]
             gone.add(norm(name))
@@ -27,7 +35,7 @@ def commit(path, remove, made, force, buf):
                 new[p[1]] = [p[4], p[2], name]
     # Old files of the dists that go; files kept dists share are kept.
     old, kept, key, owner, asked = [], set(), None, None, set()
-    for p in lines(path + REC):
+    for p in readlines(path + "/.upip-records"):
         if p[0] == "dist":
             key, owner = norm(p[1]), p[1] + " " + p[2]
             if p[3] == "1":
@@ -44,30 +52,30 @@ def commit(path, remove, made, force, buf):
     oldset = set(old)
     for rel in new:
         t = path + "/" + rel
-        if rel not in oldset and rel not in kept and exists(t) and not force:
-            if isdir(t) or _sha256(t, buf) != new[rel][1]:
+        if rel not in oldset and rel not in kept and stat(t) and not force:
+            if stat(t) & 0x4000 or sha256(t, buf) != new[rel][1]:
                 raise UpipError("{} exists but no installed package owns it; move it away "
                                 "or pass --force".format(t))
     # The new records file takes the next free slot.
     slot = 0
     for rel in new:
         slot = max(slot, int(new[rel][0]) + 1)
-    with open(tx + "/n" + str(slot), "w") as out:
+    with open(path + "/.upip-tx/n" + str(slot), "w") as out:
         out.write("upip-records\t1\n")
         key = None
-        for p in lines(path + REC):
+        for p in readlines(path + "/.upip-records"):
             if p[0] == "dist":
                 key = norm(p[1])
             if p[0] != "upip-records" and key not in gone:
                 out.write("\t".join(p) + "\n")
-        for p in lines(tx + "/new"):
+        for p in readlines(path + "/.upip-tx/new"):
             if p[0] == "dist" and norm(p[1]) in asked:
                 p[3] = "1"  # once asked for, always asked for
             out.write("\t".join(p[:4] if p[0] == "file" else p) + "\n")
     dirs = []
     for rel in new:
         d = rel[:rel.rfind("/")] if "/" in rel else ""
-        while d and d not in dirs and not isdir(path + "/" + d):
+        while d and d not in dirs and not stat(path + "/" + d) & 0x4000:
             dirs.append(d)
             d = d[:d.rfind("/")] if "/" in d else ""
     dirs.sort(key=lambda d: d.count("/"))
@@ -79,12 +87,10 @@ def commit(path, remove, made, force, buf):
             extra += 1
     for rel in sorted(new):
         ops.append(("put", new[rel][0], rel))
-    ops.append(("put", slot, REC[1:]))
-    with open(tx + "/journal", "w") as j:
-        for op in ops:
-            j.write("{}\t{}\t{}\n".format(op[0], op[1], op[2]))
-        for p in made:
-            j.write("root\t-1\t{}\n".format(p))
+    ops.append(("put", slot, ".upip-records"))
+    with open(path + "/.upip-tx/journal", "w") as j:
+        for op in ops + [("root", -1, p) for p in made]:
+            j.write("\t".join([op[0], str(op[1]), op[2]]) + "\n")
     if hasattr(os, "sync"):
         os.sync()
     try:
@@ -93,17 +99,17 @@ def commit(path, remove, made, force, buf):
             if op == "mkdir":
                 os.mkdir(t)
                 continue
-            if exists(t):
-                if isdir(t):
+            if stat(t):
+                if stat(t) & 0x4000:
                     raise UpipError("{} is a directory in the image".format(t))
-                os.rename(t, tx + "/o" + str(i))
+                os.rename(t, path + "/.upip-tx/o" + str(i))
             if op == "put":
-                os.rename(tx + "/n" + str(i), t)
-        os.rename(tx + "/journal", tx + "/committed")
+                os.rename(path + "/.upip-tx/n" + str(i), t)
+        os.rename(path + "/.upip-tx/journal", path + "/.upip-tx/committed")
     except BaseException:
         rollback(path)
         raise
-    rmtree(tx)
+    remove(path + "/.upip-tx")
     for rel in old:
         d = rel
         while "/" in d:
@@ -114,7 +120,7 @@ def commit(path, remove, made, force, buf):
                 break
 
 
-def _sha256(p, buf):
+def sha256(p, buf):
     import binascii
     import hashlib
     h = hashlib.sha256()

@@ -1,50 +1,72 @@
 # upip device client: the bookkeeping steps of one install run (upip.install
-# drives them, and the _net and _tar steps in between). Breadth-first
-# over dependencies, each package once; everything is staged in DIR/.upip-tx
-# and committed together, so an error anywhere leaves DIR as it was.
+# drives them, and the get, json, deflate and unpack steps in between).
+# Breadth-first over dependencies, each package once; everything is staged
+# in DIR/.upip-tx and committed together, so an error anywhere leaves DIR as
+# it was.
 import os
 
-from upip import Opts, UpipError, drop, norm, part
+from upip import Opts, UpipError, load, norm
 
 
-def start(specs, path, index, ca, insecure, force, timeout):
+def start(args, path, index, ca, insecure, force, timeout):
+    # -> o, the state of the run. Besides the arguments: o.buf, the one
+    # buffer every step shares; o.args, (requirement, 1 if the user asked
+    # for it) to install, o.pos the next one; o.keys, the names queued;
+    # o.count, the next free slot in the stage; o.mkdir, the folders made
+    # for DIR; o.done once committed. Each package then sets o.name,
+    # o.target (its pin), o.flags (1 if asked for), o.urls (its JSON),
+    # o.src (the URL that answered), o.code (its HTTP status), o.version,
+    # o.url, o.sha256 (the sdist), o.data (the
+    # files staged), o.deps and o.modules (a standard sdist's top-level
+    # names; None for upip's own sdists).
     o = Opts()
-    o.path = path or part("_tx").lib_path()
     o.index = (index or "https://pypi.org/pypi").rstrip("/")
-    o.ca, o.insecure, o.force, o.timeout, o.warned = ca, insecure, force, timeout, False
-    o.buf = memoryview(bytearray(512))  # the one buffer every step shares
-    o.todo = [(s, 1) for s in specs]  # (spec, asked for by the user)
-    o.seen = set()  # keys of the packages queued
-    o.i = o.slot = o.ok = 0  # position in todo; next free stage slot
-    part("_tx").recover(o.path)
-    o.made = part("_tx").begin(o.path)  # (no local name: drop() must free the module)
+    o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
+    o.buf = memoryview(bytearray(512))
+    o.args = [(s, 1) for s in args]
+    o.keys = set()
+    o.pos = o.count = o.done = 0
+    o.name = o.target = o.flags = o.urls = o.src = o.code = o.version = o.url = None
+    o.sha256 = o.data = o.deps = o.modules = None  # (the dict, sized once)
+    o.path = path
     return o
 
 
 def next(o):
-    # The next package to install -> True (o.name, o.pin set), or False.
-    o.name = None
-    while o.i < len(o.todo):
-        s, asked = o.todo[o.i]
-        o.i += 1
+    # The next package to install -> True (o.name, o.target, o.urls set),
+    # or False.
+    while o.pos < len(o.args):
+        s, flags = o.args[o.pos]
+        o.pos += 1
         p = spec(s)
         if p is None:
             continue
         name, pin, rng = p
         key = norm(name)
-        if key in o.seen:
+        if key in o.keys:
             continue
-        o.seen.add(key)
-        have = part("_tx").version(o.path, key)
-        drop("_tx")
+        o.keys.add(key)
+        have = None
+        try:  # (a scan of its own: _dir.dists would load two more modules here)
+            with open(o.path + "/.upip-records") as f:
+                for line in f:
+                    p = line.split("\t")
+                    if p[0] == "dist" and norm(p[1]) in (key, "micropython-" + key):
+                        have = p[2]
+        except OSError:
+            pass
         if have is not None and (pin is None or pin == have):
-            if asked:
+            if flags:
                 print("{} {} is already installed".format(name, have))
             continue
         if rng:
             print("warning: {}{}: the device takes the newest release (upip on a PC "
                   "resolves ranges)".format(name, rng))
-        o.name, o.pin, o.asked = name, pin, asked
+        o.name, o.target, o.flags, o.urls = name, pin, flags, []
+        for n in [name] if key[:12] == "micropython-" else [name, "micropython-" + name]:
+            if pin:
+                o.urls.append("{}/{}{}/json".format(o.index, n, "/" + pin))
+            o.urls.append("{}/{}{}/json".format(o.index, n, ""))
         return True
     return False
 
@@ -52,93 +74,62 @@ def next(o):
 def run(o):
     # After unpacking: write the dist's records, drop what is not installed,
     # queue its dependencies.
-    stage = o.path + "/.upip-tx/"
     chosen = None
-    if o.build:  # a standard sdist: only its packages and modules
-        chosen = part("_sel").select([x[1] for x in o.files], o.top)
-    with open(stage + "new", "a") as out:
-        out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.dname, o.version, o.asked, o.sha256,
-                                                       o.url))
+    if o.modules is not None:  # a standard sdist: only its packages and modules
+        chosen = load("select").run([x[1] for x in o.data], o.modules)
+    with open(o.path + "/.upip-tx/new", "ab") as out:
+        out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
+                                                       o.url).encode())
         for r in o.deps:
-            out.write("req\t{}\n".format(r))
-        for n, rel, h, size in o.files:
+            out.write(b"req\t" + r.encode() + b"\n")
+        for n, rel, h, size in o.data:
             dest = rel if chosen is None else chosen.get(rel)
             if dest:
-                out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n))
+                out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
             else:
-                os.remove(stage + "n" + str(n))
-    os.remove(stage + "a")
-    o.todo += [(d, 0) for d in o.deps]
-    o.files = o.deps = None
-
-
-def why(o, e):
-    # An error while installing o.name, as the user reads it.
-    if isinstance(e, MemoryError):
-        e = "out of memory"
-    elif isinstance(e, OSError):
-        e = part("_net").oserror(e)
-    elif not isinstance(e, UpipError):
-        return e
-    return UpipError("{}: {}".format(o.name, e))
-
-
-def commit(o):
-    try:
-        part("_img").commit(o.path, (), o.made, o.force, o.buf)
-    except MemoryError:
-        raise UpipError(o.path + ": out of memory while committing")
-    except OSError as e:
-        raise UpipError("{}: cannot commit: {}".format(o.path, part("_net").oserror(e)))
-
-
-def end(o):
-    if not o.ok:
-        o.files = o.deps = None  # let go of everything before cleaning up
-        part("_tx").abort(o.path, o.made)
-
-
-def _marker(m):
-    # The part of PEP 508 markers a device needs: == and != joined by and/or.
-    import sys
-    env = {"implementation_name": "micropython", "platform_python_implementation": "MicroPython",
-           "python_version": "3.4", "sys_platform": sys.platform, "extra": ""}
-    for alt in m.split(" or "):
-        ok = True
-        for c in alt.split(" and "):
-            c = c.strip().strip("()")
-            for op in ("==", "!="):
-                i = c.find(op)
-                if i > 0:
-                    a, b = c[:i].strip(), c[i + 2:].strip().strip("'\"")
-                    if a[:1] in "'\"":
-                        a, b = b, a.strip("'\"")
-                    if a in env:
-                        ok = ok and ((env[a] == b) == (op == "=="))
-                    break
-        if ok:
-            return True
-    return False
+                os.remove(o.path + "/.upip-tx/n" + str(n))
+    o.args += [(d, 0) for d in o.deps]
+    o.data = o.deps = None
 
 
 def spec(s):
-    # A requirement -> (name, pin, range), or None when a marker says it is
-    # not for MicroPython.
-    s = s.strip()
-    i = s.find(";")
+    # A requirement -> (name, pin, range), or None when its marker says it
+    # is not for MicroPython. Markers: == and != joined by and/or. Parsed
+    # as bytes (b"..." is no qstr).
+    import sys
+    s = s.strip().encode()
+    i = s.find(b";")
     if i >= 0:
-        if not _marker(s[i + 1:]):
+        env = {b"implementation_name": b"micropython",
+               b"platform_python_implementation": b"MicroPython",
+               b"python_version": b"3.4", b"sys_platform": sys.platform.encode(),
+               b"extra": b""}
+        ok = False
+        for alt in s[i + 1:].split(b" or "):
+            good = True
+            for c in alt.split(b" and "):
+                c = c.strip().strip(b"()")
+                for op in (b"==", b"!="):
+                    j = c.find(op)
+                    if j > 0:
+                        a, b = c[:j].strip(), c[j + 2:].strip().strip(b"'\"")
+                        if a[:1] in b"'\"":
+                            a, b = b, a.strip(b"'\"")
+                        if a in env:
+                            good = good and ((env[a] == b) == (op == b"=="))
+                        break
+            ok = ok or good
+        if not ok:
             return None
         s = s[:i].strip()
     i = 0
-    while i < len(s) and (s[i:i + 1].isalpha() or s[i:i + 1].isdigit() or
-                         s[i:i + 1] in "-_."):  # (s[i] would intern the character)
+    while i < len(s) and (s[i] in b"-_." or 48 <= s[i] <= 57 or 97 <= s[i] | 32 <= 122):
         i += 1
-    name, rest = s[:i], s[i:].strip()
+    name, rest = s[:i].decode(), s[i:].strip().decode()
     if rest[:1] == "[":
         rest = rest[rest.find("]") + 1:].strip()
     if not name:
-        raise UpipError("invalid requirement: " + s)
+        raise UpipError("invalid requirement: " + s.decode())
     if rest[:1] == "@":
         return name, rest[1:].strip(), None
     if rest[:2] == "==" and "," not in rest and "*" not in rest:

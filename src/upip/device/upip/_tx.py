@@ -1,17 +1,16 @@
-# upip device client: the image's stage DIR/.upip-tx (n<i> new files, o<i>
-# replaced ones, the journal of moves, undone in reverse after a failure or a
-# crash: the host and the device can each finish or undo the other's), and
-# looking things up in the image's records file DIR/.upip-records ("dist",
-# "req" and "file" lines, tab separated, as the host writes them).
+# upip device client: what the image's bookkeeping (_inst, _img, remove)
+# shares: reading records-style files (the records file DIR/.upip-records
+# and the stage's new and journal: tab-separated lines, as the host writes
+# them), files, and undoing the stage DIR/.upip-tx (n<i> new files, o<i>
+# replaced ones, the journal of moves, undone in reverse after a failure or
+# a crash: the host and the device can each finish or undo the other's).
+# Paths in the stage are spelled out whole ("/.upip-tx/journal"): a string
+# longer than 10 characters is no qstr, and is freed with the module.
 import os
 
-from upip import UpipError, norm
 
-REC = "/.upip-records"
-TX = "/.upip-tx"
-
-
-def lines(path):
+def readlines(path):
+    # the lines of a records-style file, split at tabs (none if it is missing)
     try:
         f = open(path)
     except OSError:
@@ -23,70 +22,26 @@ def lines(path):
                 yield line.split("\t")
 
 
-def exists(p):
+def stat(p):
+    # -> the mode of p, 0 if it does not exist (a folder: mode & 0x4000)
     try:
-        os.stat(p)
-        return True
+        return os.stat(p)[0] or 1
     except OSError:
-        return False
+        return 0
 
 
-def isdir(p):
-    try:
-        return os.stat(p)[0] & 0x4000 != 0
-    except OSError:
-        return False
-
-
-def rmtree(p):
-    if isdir(p):
+def remove(p):
+    # a file or a folder with everything in it
+    if stat(p) & 0x4000:
         for e in os.ilistdir(p):
-            rmtree(p + "/" + e[0])
+            remove(p + "/" + e[0])
         os.rmdir(p)
-    elif exists(p):
+    elif stat(p):
         os.remove(p)
 
 
-def begin(path):
-    # Create DIR (and its parents) if needed, then the stage. -> dirs made
-    made = []
-    p = path
-    while p and not isdir(p):
-        made.append(p)
-        p = p[:p.rfind("/")]
-    for p in reversed(made):
-        os.mkdir(p)
-    try:
-        os.mkdir(path + TX)
-    except OSError:
-        raise UpipError(path + ": another upip is changing this directory")
-    with open(path + TX + "/pid", "w") as f:
-        f.write("0")
-    return made
-
-
-def abort(path, made):
-    rmtree(path + TX)
-    for p in made:
-        try:
-            os.rmdir(p)
-        except OSError:
-            break
-
-
-def recover(path):
-    tx = path + TX
-    if not isdir(tx):
-        return
-    if not exists(tx + "/committed") and exists(tx + "/journal"):
-        rollback(path)
-        print("warning: undid an install that was interrupted; {} is as before".format(path))
-    rmtree(tx)
-
-
 def rollback(path):
-    tx = path + TX
-    ops = [p for p in lines(tx + "/journal") if len(p) == 3]
+    ops = [p for p in readlines(path + "/.upip-tx/journal") if len(p) == 3]
     for op, i, rel in reversed(ops):
         if op == "root":
             continue
@@ -97,11 +52,11 @@ def rollback(path):
             except OSError:
                 pass
             continue
-        if op == "put" and not exists(tx + "/n" + i) and exists(t):
+        if op == "put" and not stat(path + "/.upip-tx/n" + i) and stat(t):
             os.remove(t)
-        if exists(tx + "/o" + i):
-            os.rename(tx + "/o" + i, t)
-    rmtree(tx)
+        if stat(path + "/.upip-tx/o" + i):
+            os.rename(path + "/.upip-tx/o" + i, t)
+    remove(path + "/.upip-tx")
     for op, i, rel in reversed(ops):
         if op == "root":
             try:
@@ -110,37 +65,11 @@ def rollback(path):
                 break
 
 
-def lib_path():
-    import sys
-    for p in sys.path:
-        if p[-4:] == "/lib" and p[:4] != "/rom" and ".frozen" not in p:
-            if p[:1] == "~":
-                p = (os.getenv("HOME") or "") + p[1:]
-            return p
-    raise UpipError("no .../lib folder on sys.path: pass a path")
-
-
-def dists(path):
-    # ["dist", name, version, requested, sha256, source] for each install
-    path = path or lib_path()
-    first = True
-    for p in lines(path + REC):
-        if first and p != ["upip-records", "1"]:
-            raise UpipError(path + REC + " is not an upip records file")
-        first = False
-        if p[0] == "dist":
-            yield p
-
-
-def listing(path):
-    path = path or lib_path()
-    recover(path)  # as the host does: finish or undo an interrupted transaction first
-    return list(dists(path))
-
-
-def version(path, key):
-    for d in dists(path):
-        k = norm(d[1])
-        if k == key or k == "micropython-" + key:
-            return d[2]
-    return None
+def oserror(e):
+    # An OSError as one line; get puts the URL in its second argument.
+    n = e.args[0] if e.args else 0
+    why = {28: "no space left on device", 27: "file too large (disk full?)",
+           110: "timed out", 116: "timed out",
+           104: "connection reset", 111: "connection refused", 113: "no route to host",
+           5: "input/output error"}.get(n, "error {} (errno)".format(n))
+    return why if len(e.args) < 2 else "{}: {}".format(e.args[1], why)

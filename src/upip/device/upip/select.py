@@ -15,7 +15,7 @@ def _ident(s):
     return True
 
 
-def select(paths, top):
+def run(paths, top):
     # -> {archive path: image path}; "src/" layout understood
     root = ""
     for p in paths:

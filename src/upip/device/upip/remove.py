@@ -1,12 +1,11 @@
 # upip device client: uninstall, as one journaled commit that removes dists.
 from upip import UpipError, norm
-from upip._img import commit
-from upip._tx import TX, abort, begin, dists, lib_path, recover
+from upip._dir import begin, close, dists, recover
+from upip._img import run as commit
 
 
-def uninstall(path, names):
-    path = path or lib_path()
-    recover(path)
+def run(path, names):
+    path = recover(path)
     keys = set()
     for n in names:
         k = norm(n)
@@ -18,12 +17,12 @@ def uninstall(path, names):
             raise UpipError("{} is not installed in {}".format(n, path))
         keys.add(norm(found[1]))
         print("Removing {} {}".format(found[1], found[2]))
-    made = begin(path)
+    path, made = begin(path)
     ok = False
     try:
-        open(path + TX + "/new", "w").close()
+        open(path + "/.upip-tx/new", "w").close()
         commit(path, keys, made, False, memoryview(bytearray(512)))
         ok = True
     finally:
         if not ok:
-            abort(path, made)
+            close(path, made)

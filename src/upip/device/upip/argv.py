@@ -1,5 +1,5 @@
 # upip device client: parse the command line (dropped before any work).
-def parse(argv):
+def run(argv):
     # -> (command, names, {option: value}) or an int exit status
     if not argv or argv[0] in ("-h", "--help", "help"):
         return 0

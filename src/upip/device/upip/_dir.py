@@ -1,0 +1,95 @@
+# upip device client: the target DIR around a run: found (the default),
+# recovered from a crash, its stage opened and dropped; its records listed;
+# an error put in words. What each install step loads stays small: this
+# runs only at the start and the end of a run.
+import os
+
+from upip import UpipError
+from upip._tx import oserror, readlines, remove, rollback, stat
+
+
+def start(o):
+    # o.path (found, recovered), o.mkdir (the folders made for it): the
+    # stage is open.
+    o.path, o.mkdir = begin(o.path)
+
+
+def recover(path):
+    # -> DIR (path, or the default: the first .../lib on sys.path, not in
+    # ROM or frozen), with a transaction a crash interrupted finished or
+    # undone, as the host does.
+    import sys
+    if not path:
+        for p in sys.path:
+            if p[-4:] == "/lib" and p[:4] != "/rom" and ".frozen" not in p:
+                if p[:1].encode() == b"~":  # (b"...": a short str literal is a qstr)
+                    p = (os.getenv(b"HOME".decode()) or "") + p[1:]
+                path = p
+                break
+        else:
+            raise UpipError("no .../lib folder on sys.path: pass a path")
+    if stat(path + "/.upip-tx"):
+        if not stat(path + "/.upip-tx/committed") and stat(path + "/.upip-tx/journal"):
+            rollback(path)
+            print("warning: undid an install that was interrupted; {} is as before".format(
+                path))
+        remove(path + "/.upip-tx")
+    return path
+
+
+def begin(path):
+    # recover(path), then create DIR (and its parents) if needed, and the
+    # stage. -> (DIR, the folders made)
+    path = recover(path)
+    made = []
+    p = path
+    while p and not stat(p) & 0x4000:
+        made.append(p)
+        p = p[:p.rfind("/")]
+    for p in reversed(made):
+        os.mkdir(p)
+    try:
+        os.mkdir(path + "/.upip-tx")
+    except OSError:
+        raise UpipError(path + ": another upip is changing this directory")
+    with open(path + "/.upip-tx/pid", "w") as f:
+        f.write("0")
+    return path, made
+
+
+def close(path, made):
+    # Drop the stage, and the folders begin() made.
+    remove(path + "/.upip-tx")
+    for p in made:
+        try:
+            os.rmdir(p)
+        except OSError:
+            break
+
+
+def dists(path):
+    # ["dist", name, version, requested, sha256, source] for each install
+    first = True
+    for p in readlines(path + "/.upip-records"):
+        if first and p != ["upip-records", "1"]:
+            raise UpipError(path + "/.upip-records is not an upip records file")
+        first = False
+        if p[0] == "dist":
+            yield p
+
+
+def listing(path):
+    path = recover(path)
+    return [(d[1], d[2]) for d in dists(path)]
+
+
+def throw(o, e):
+    # An error while installing o.name, as the user reads it. get adds the
+    # URL to an OSError as its second argument.
+    if isinstance(e, MemoryError):
+        e = "out of memory"
+    elif isinstance(e, OSError):
+        e = oserror(e)
+    elif not isinstance(e, UpipError):
+        return e
+    return UpipError("{}: {}".format(o.name, e))

@@ -1,0 +1,68 @@
+# upip device client: inflate the archive (its sha256 checked by get; gzip, a
+# 4 KiB window first) from the stage's "a" into "t", a plain tar that
+# unpack reads without the inflate state: the window is the biggest block
+# on the heap, and here it is alone with a few lines of code. The tar's
+# member sizes are checked on the way (decompression bombs are refused
+# before they fill the flash); unpack checks everything else.
+from micropython import const
+
+from upip import UpipError
+
+_BIG = const(33554432)  # per member; twice that in all
+
+
+def run(o):
+    import gc
+    import os
+    b = o.buf
+    for n in (12, 15):
+        gc.collect()
+        f = open(o.path + "/.upip-tx/a", "rb")
+        try:
+            try:
+                import deflate
+                d = deflate.DeflateIO(f, deflate.GZIP, n)
+            except ImportError:  # firmware before 1.21; names spelt as bytes, which
+                # are no qstrs where the firmware lacks them
+                d = getattr(__import__(b"uzlib".decode()), b"DecompIO".decode())(f, 16 + n)
+            size = pos = top = 0  # top: where the next member's header starts
+            with open(o.path + "/.upip-tx/t", "wb") as w:
+                while True:
+                    k = 0
+                    while k < 512:  # whole 512-byte blocks, as the tar is laid out
+                        i = d.readinto(b[k:])
+                        if not i:
+                            break
+                        k += i
+                    if not k:
+                        break
+                    if pos == top:  # a member's header: refuse a bomb before it lands
+                        top += 512
+                        if k == 512 and b[0]:
+                            i = (int(bytes(b[124:136]).split(b"\0")[0].strip() or b"0", 8)
+                                 if not b[124] & 0x80 else _BIG + 1)
+                            size += i
+                            if i > _BIG or size > 2 * _BIG:
+                                raise UpipError("refusing archive member {}: too large to "
+                                                "unpack".format(bytes(b[:100]).split(
+                                                    b"\0")[0].decode()))
+                            top += (i + 511) // 512 * 512
+                    pos += k
+                    w.write(b[:k])
+            d = None
+            os.remove(o.path + "/.upip-tx/a")
+            return
+        except MemoryError:
+            if n == 12:
+                raise
+            raise UpipError("the archive needs a 32 KiB inflate window and there is not "
+                            "enough memory (sdists built by upip use 4 KiB)")
+        except ValueError:  # a size field that is no octal number
+            raise UpipError("the archive is corrupt")
+        except OSError as e:
+            if not e.args or e.args[0] != 22:  # EINVAL: a back-reference beyond the
+                raise  # window (try a bigger one), or a corrupt stream
+        finally:
+            d = None
+            f.close()
+    raise UpipError("the archive is corrupt")

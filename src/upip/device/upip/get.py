@@ -1,0 +1,150 @@
+# upip device client: the network step. One HTTP/1.1 GET over a socket or
+# TLS, with redirects and chunked or sized bodies; the body is saved into
+# the stage and hashed on the way, and the connection is closed before any
+# other step runs, so the TLS buffers never share the heap with the JSON
+# scanner or the inflate window.
+import socket
+
+from upip import UpipError
+
+
+def run(o, url, path):
+    # GET url -> o.code (the HTTP status), the body saved as DIR + path.
+    # The JSON: o.src, the URL; statuses other than 200 are errors, but a
+    # 404, which the caller handles. The archive: its sha256 must be o.sha256
+    # (and nothing is kept: the inflate window comes next, and wants the
+    # heap as it was). An OSError gets the URL as its second argument.
+    import binascii
+    import hashlib
+    json = path == "/.upip-tx/j"
+    if json:
+        o.src = url
+    for _ in range(6):
+        proto, _, host, rest = (url + ("/" if url.count("/") < 3 else "")).split("/", 3)
+        top = url[:len(proto) + len(host) + 2]  # scheme://host[:port]
+        port = 443 if proto == "https:" else 80
+        if proto not in ("http:", "https:"):
+            raise UpipError("unsupported URL " + url)
+        i = host.rfind(":")
+        if i > 0 and host[-1:] != "]":
+            host, port = host[:i], int(host[i + 1:])
+        try:
+            ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+        except OSError:
+            raise UpipError("cannot resolve host " + host)
+        s = socket.socket(ai[0], socket.SOCK_STREAM, ai[2])
+        try:
+            s.settimeout(o.timeout)
+            s.connect(ai[-1])
+            if proto == "https:":
+                s = tls(s, host, o)
+            s.write("GET /{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n"
+                    "User-Agent: upip-device\r\n\r\n".format(rest, host).encode())
+            line = s.readline()
+            if not line:
+                raise UpipError(url + " closed the connection")
+            o.code = int(line.split(None, 2)[1])
+            n, chunked, loc = -1, 0, None  # n: body bytes left, -1: until close
+            while True:
+                line = s.readline()
+                if not line or line == b"\r\n":
+                    break
+                i = line.find(b":")
+                k, v = line[:i].lower(), line[i + 1:].strip()
+                if k == b"content-length":
+                    n = int(v)
+                elif k == b"transfer-encoding" and b"chunked" in v.lower():
+                    chunked, n = 1, 0
+                elif k == b"location":
+                    loc = v
+            if o.code in (301, 302, 303, 307, 308) and loc:
+                s.close()
+                here = url[:url.rfind("/") + 1]
+                url = loc.decode()
+                if b"://" not in loc:  # relative: to the host, or to the folder
+                    url = (top if loc[:1] == b"/" else here) + url
+                if json:
+                    o.src = url
+                continue
+            if o.code == 404 and json:
+                s.close()
+                return
+            if o.code != 200:
+                raise UpipError("{} answered HTTP {}".format(url, o.code))
+            sha = hashlib.sha256()
+            b = o.buf
+            with open(o.path + path, "wb") as f:
+                while True:
+                    if chunked and not n:
+                        if chunked == 2:
+                            s.readline()  # the CRLF after a chunk
+                        chunked = 2
+                        line = s.readline()
+                        if not line:
+                            raise UpipError(url + ": connection closed mid-body")
+                        n = int(line.split(b";")[0], 16)
+                        if not n:
+                            break  # the last chunk (trailers: the connection closes)
+                    if not n:
+                        break
+                    k = s.readinto(b if n < 0 or n >= len(b) else b[:n])
+                    if not k:
+                        if n > 0:
+                            raise UpipError(url + ": connection closed mid-body")
+                        break
+                    if n > 0:
+                        n -= k
+                    sha.update(b[:k])
+                    f.write(b[:k])
+            s.close()
+            sha = binascii.hexlify(sha.digest()).decode()
+            if not json and sha != o.sha256:
+                raise UpipError("sha256 of {} is {}, the index says {}: corrupt or tampered "
+                                "with".format(url, sha, o.sha256))
+            return
+        except OSError as e:
+            s.close()
+            raise OSError(e.args[0] if e.args else 0, url)
+        except BaseException:
+            s.close()
+            raise
+    raise UpipError("too many redirects at " + url)
+
+
+def tls(s, host, o):
+    # s wrapped in TLS, the certificate checked against the CA file (DER):
+    # --ca, else upip/ca.der beside this client; without one, one warning.
+    ca = None
+    if not o.insecure:
+        path = o.ca
+        if path is None:
+            import upip
+            path = upip.__file__[:upip.__file__.rfind("/")] + "/ca.der"
+        try:
+            with open(path, "rb") as f:
+                ca = f.read()
+        except OSError:
+            if o.ca:
+                raise UpipError("cannot read the CA file " + o.ca)
+            o.insecure = True  # warned once, not at every connection
+            print("warning: TLS certificates are NOT verified: no CA file (put a DER "
+                  "certificate at {}, or pass --ca)".format(path))
+    try:
+        try:
+            import tls
+        except ImportError:
+            tls = None
+        if tls:
+            c = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+            c.verify_mode = tls.CERT_NONE
+            if ca:
+                c.load_verify_locations(ca)
+                c.verify_mode = tls.CERT_REQUIRED
+            return c.wrap_socket(s, server_hostname=host)
+        import ssl
+        if ca:
+            return ssl.wrap_socket(s, server_hostname=host, cert_reqs=ssl.CERT_REQUIRED,
+                                   cadata=ca)
+        return ssl.wrap_socket(s, server_hostname=host)
+    except ValueError as e:
+        raise UpipError("TLS with {} failed: {}".format(host, " ".join(str(e).split())))

@@ -1,0 +1,171 @@
+# upip device client: untar an sdist (inflated by deflate into the stage's
+# "t") into the stage DIR/.upip-tx/n<slot>, with the host's safety rules: no
+# absolute paths, no "..", no hard links or devices, links never written.
+# Member names stay bytes until they are recorded (b"..." is no qstr).
+from upip import UpipError
+
+
+def fill(stream, buf):
+    # the next 512-byte block
+    n = 0
+    while n < 512:
+        k = stream.readinto(buf[n:])
+        if not k:
+            raise UpipError("the archive is truncated")
+        n += k
+
+
+def text(stream, buf, length, data, mode):
+    # Stream a text member of length bytes; collect requirement lines into
+    # data: Requires-Dist headers (mode 1, until the blank line that ends
+    # them), or requires.txt lines before any [section] (mode 0).
+    line = b""
+    done = False
+    while length > 0:
+        fill(stream, buf)
+        k = min(512, length)
+        length -= 512
+        if done:
+            continue
+        parts = (line + bytes(buf[:k])).split(b"\n")
+        line = parts.pop()[:1024]
+        if length <= 0:
+            parts.append(line)  # the last line, without a newline
+        for raw in parts:
+            t = raw.strip()
+            if mode:
+                if not raw.rstrip(b"\r"):
+                    done = True  # folded lines are never empty
+                    break
+                if t[:14].lower() == b"requires-dist:":
+                    data.append(t[14:].strip().decode())
+            elif t[:1] == b"[":
+                done = True
+                break
+            elif t and t[:1] != b"#":
+                data.append(t.decode())
+
+
+def run(o):
+    # Stage the files of the tar in the stage's "t" -> o.data [(slot, path,
+    # sha256, size)], o.deps, o.modules (for a standard sdist, one with
+    # setup.py or pyproject.toml: its top_level names, maybe none; None for
+    # upip's own), o.count (the next free slot).
+    import binascii
+    import hashlib
+    import os
+    b = o.buf
+    slot = o.count
+    files = []  # (slot, path, sha256, size)
+    seen = set()
+    headers, requires, top = [], [], None
+    build = False
+    longname = None
+    d = open(o.path + "/.upip-tx/t", "rb")
+    try:
+        while True:
+            fill(d, b)
+            if b[0] == 0:
+                break  # end-of-archive block
+            kind = b[156]
+            size = int(bytes(b[124:136]).split(b"\0")[0].strip() or b"0", 8)
+            name = bytes(b[:100]).split(b"\0")[0]
+            if longname:
+                name, longname = longname, None
+            elif bytes(b[257:262]) == b"ustar" and b[345]:
+                name = bytes(b[345:500]).split(b"\0")[0] + b"/" + name
+            blocks = (size + 511) // 512
+            if kind in (76, 75, 120, 103):  # L K x g: GNU long names, pax headers
+                meta = []
+                while size > 0:
+                    fill(d, b)
+                    if len(meta) < 16:
+                        meta.append(bytes(b[:min(512, size)]))
+                    size -= 512
+                meta = b"".join(meta)
+                if kind == 76:
+                    longname = meta.split(b"\0")[0]
+                elif kind == 120:  # "len path=value\n" records
+                    for rec in meta.split(b"\n"):
+                        i = rec.find(b" path=")
+                        if i > 0:
+                            longname = rec[i + 6:]
+                continue
+            parts = [p for p in name.split(b"/") if p and p != b"."]
+            rel = b"/".join(parts[1:])
+            why = None
+            for c in name:
+                if c in (0, 9, 10, 13, 92):
+                    why = "backslash or control character in the path"
+            if why:
+                pass
+            elif name[:1] == b"/" or name[1:2] == b":":
+                why = "absolute path"
+            elif b".." in parts:
+                why = "path with '..' escapes the target"
+            elif not rel or kind == 53:  # the top folder, directories
+                d.seek(blocks * 512, 1)
+                continue
+            elif rel in seen:
+                why = "listed twice"
+            elif kind == 50:  # symbolic link: refused if it leaves, never written
+                t = bytes(b[157:257]).split(b"\0")[0]
+                depth = len(parts) - 1
+                if not t or t[:1] == b"/" or b"\\" in t:
+                    why = "link to absolute path " + t.decode()
+                for p in t.split(b"/"):
+                    if p == b"..":
+                        depth -= 1
+                        if depth < 0 and not why:
+                            why = "link to {} points outside the archive".format(t.decode())
+                    elif p and p != b".":
+                        depth += 1
+                if not why:
+                    seen.add(rel)
+                    print("warning: skipped {} (symbolic link to {})".format(
+                        rel.decode(), t.decode()))
+                    continue
+            elif kind == 49:
+                why = "hard link (refused)"
+            elif kind in (51, 52, 54):
+                why = "device node or FIFO"
+            elif kind not in (48, 55, 0):
+                why = "unsupported member type"
+            if why:
+                raise UpipError("refusing archive member {}: {}".format(name.decode(), why))
+            seen.add(rel)
+            low = rel.lower()
+            if low == b"pkg-info" or low[-19:] == b".egg-info/pkg-info":
+                if low == b"pkg-info":
+                    headers = []
+                text(d, b, size, headers, 1)
+                continue
+            if low[-22:] == b".egg-info/requires.txt":
+                text(d, b, size, requires, 0)
+                continue
+            if low[-23:] == b".egg-info/top_level.txt":
+                top = []
+                text(d, b, size, top, 0)
+                continue
+            if rel in (b"setup.py", b"pyproject.toml", b"setup.cfg"):
+                build = True
+            if (rel[:6] == b"setup." or rel[:6] == b"README" or b".egg-info" in rel
+                    or b"__pycache__" in rel or rel[-4:] == b".pyc"):
+                d.seek(blocks * 512, 1)
+                continue
+            h = hashlib.sha256()
+            with open(o.path + "/.upip-tx/n" + str(slot), "wb") as w:
+                left = size
+                while left > 0:
+                    fill(d, b)
+                    k = min(512, left)
+                    h.update(b[:k])
+                    w.write(b[:k])
+                    left -= k
+            files.append((slot, rel.decode(), binascii.hexlify(h.digest()).decode(), size))
+            slot += 1
+    finally:
+        d.close()
+    os.remove(o.path + "/.upip-tx/t")
+    o.data, o.deps, o.count = files, headers or requires, slot
+    o.modules = (top or []) if build else None
