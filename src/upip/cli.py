@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -346,6 +347,19 @@ SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "list": _list_parser,
     "show": _show_parser,
 }
+
+
+def run() -> int:
+    """The ``upip`` command and ``python -m upip``: :func:`main` in a process of its own.
+
+    Such a process frees nearly all it allocates by reference counting, and
+    ends with the command; so the cycle collector is switched off. At its
+    default pace it ran some 60 times in a warm install and once more at
+    exit, found next to nothing, and took about 14 ms of it. (:func:`main`
+    itself leaves the collector alone, for callers in a longer-lived process.)
+    """
+    gc.disable()
+    return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
