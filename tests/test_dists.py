@@ -22,12 +22,67 @@ from tests.support.builders import (
     wheel,
 )
 from upip.dists import (
+    parse_metadata,
     parse_requires_txt,
     read_distribution,
     read_project,
     select_upip_format,
 )
 from upip.errors import CorruptArchive
+
+# -- metadata ------------------------------------------------------------------------------
+
+
+def _reference(text: bytes) -> tuple[str | None, str | None, list[str]]:
+    """What packaging's parse_email makes of the three fields upip reads."""
+    from packaging.metadata import parse_email
+
+    raw, _ = parse_email(text)
+    name, version = raw.get("name"), raw.get("version")
+    return (name if isinstance(name, str) else None,
+            version if isinstance(version, str) else None, list(raw.get("requires_dist") or []))
+
+
+METADATA_SAMPLES = [
+    b"Metadata-Version: 1.0\nName: micropython-fx\nVersion: 1.0\n",
+    b"Metadata-Version: 2.1\r\nName: fx\r\nVersion: 2.0\r\nRequires-Dist: a>=1\r\n"
+    b"Requires-Dist: b; extra == 'x'\r\n\r\nbody: not a header\r\n",
+    b"name:fx\nVERSION:\t 3\nrequires-dist: a\n  (>=1)\n\tmore\nSummary: x\n",
+    b"Name: fx\nName: fy\nVersion: 1\n",
+    b"Name: fx\nVersion: 1\nno colon here\nRequires-Dist: a\n",
+    b"From someone\nName: fx\nVersion: 1\n",
+    b" leading continuation\nName: fx\nVersion: 1\n",
+    b"Name: fx\n: no name\nVersion: 1\n  cont\n",
+    "Name: f\u00e9\nVersion: 1\nAuthor: J\u00f6rg\n".encode(),
+    "Name: fx\nVersion: 1\nAuthor: J\u00f6rg\nRequires-Dist: a\n\n\u00e9t\u00e9".encode(),
+    b"Name: fx\nVersion: 1\nRequires-Dist: =?utf-8?q?a?=\n",
+    b"Name : fx\nVersion:1\rRequires-Dist: a\r\rName: body\n",
+    b"Name: fx\nVersion: 1\nRequires-Dist: a\x0bb\x0cc\n",
+    b"Name: fx\nVersion: 1",
+    b"\nName: fx\n",
+    b"",
+]
+
+
+@pytest.mark.parametrize("text", METADATA_SAMPLES)
+def test_metadata_as_packaging_reads_it(text: bytes) -> None:
+    assert parse_metadata(text, "PKG-INFO") == _reference(text)
+
+
+def test_metadata_as_packaging_reads_it_fuzzed() -> None:
+    import random
+
+    rng = random.Random(7)
+    pieces = [b"Name: fx", b"name:fy", b"Version: 1.0", b"VERSION:2", b"Requires-Dist: a>=1",
+              b"requires-dist:b ; python_version < '3'", b" folded", b"\tfolded", b"",
+              b"Summary: s", b"From x", b": bad", b"bad line", "Author: \u00e9".encode(),
+              b"X-Thing: y", b"Name:\x00odd"]
+    for _ in range(3000):
+        lines = [rng.choice(pieces) for _ in range(rng.randint(0, 8))]
+        end = rng.choice([b"\n", b"\r\n", b"\r"])
+        text = end.join(lines) + rng.choice([b"", end])
+        assert parse_metadata(text, "PKG-INFO") == _reference(text), text
+
 
 # -- upip-format sdists -----------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """``python -m upip``: the same as the ``upip`` command."""
 
-from upip.cli import main
+from upip.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -25,9 +25,8 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
 from pathlib import Path
-
-from packaging.metadata import parse_email
 
 from .archives import ArchiveContents, Limits, read_archive
 from .errors import CorruptArchive
@@ -57,7 +56,21 @@ class Distribution:
 
 
 def parse_metadata(text: bytes, where: str) -> tuple[str | None, str | None, list[str]]:
-    """Name, version and Requires-Dist of a PKG-INFO / METADATA file."""
+    """Name, version and Requires-Dist of a PKG-INFO / METADATA file.
+
+    As ``packaging.metadata.parse_email`` reads them, which parses with the
+    email package's compat32 parser too; that parser is imported anyway (by
+    http.client), packaging.metadata costs more to import than reading a small
+    sdist. Only a value holding non-ASCII bytes, which compat32 hands over as
+    a ``Header`` object to be decoded, is left to parse_email.
+    """
+    msg = BytesHeaderParser().parsebytes(text)
+    names, versions, requires = (msg.get_all(f) or [] for f in ("Name", "Version", "Requires-Dist"))
+    if all(isinstance(v, str) for v in (*names, *versions, *requires)):
+        return (names[0] if len(names) == 1 else None,
+                versions[0] if len(versions) == 1 else None, list(requires))
+    from packaging.metadata import parse_email
+
     raw, _ = parse_email(text)
     name = raw.get("name")
     version = raw.get("version")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 import urllib.parse
 from pathlib import Path
@@ -53,6 +52,8 @@ class Cache:
         return data
 
     def put(self, sha256: str, data: bytes) -> None:
+        import tempfile  # only a cold cache writes: not worth importing on every run
+
         path = self._path(sha256)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

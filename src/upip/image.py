@@ -242,7 +242,8 @@ class Transaction:
     def _stage(self, slot: int, path: str, data: bytes) -> None:
         """Write one staged file and verify the disk took all of it."""
         try:
-            fd = os.open(self.stage / f"n{slot}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = os.open(os.path.join(self.stage, f"n{slot}"),
+                         os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 view, written = memoryview(data), 0
                 while written < len(data):
@@ -266,9 +267,13 @@ class Transaction:
         real_root = os.path.realpath(self.root)
         ops: list[tuple[str, int, str]] = []
         mkdirs: list[str] = []
+        present: set[str] = set()  # folders seen to exist already
         for path in sorted(puts):
             parent = os.path.dirname(path)
-            while parent and parent not in mkdirs and not (self.root / parent).is_dir():
+            while parent and parent not in mkdirs and parent not in present:
+                if (self.root / parent).is_dir():
+                    present.add(parent)
+                    break
                 mkdirs.append(parent)
                 parent = os.path.dirname(parent)
         mkdirs.sort(key=lambda p: p.count("/"))
@@ -287,19 +292,29 @@ class Transaction:
                 f.write(journal)
                 f.flush()
                 os.fsync(f.fileno())
+            root, stage = os.fspath(self.root), os.fspath(self.stage)
+            # Whether each folder written into resolves inside the image, asked
+            # once per folder: no step here creates a symbolic link, so none
+            # can lead a folder checked inside to somewhere else.
+            inside: dict[str, bool] = {}
             for op, i, path in ops:
-                target = self.root / path
+                target = os.path.join(root, path)
                 if op == "mkdir":
-                    target.mkdir()
+                    os.mkdir(target)
                     continue
-                if "/" in path and not _inside(real_root, os.path.realpath(target.parent)):
-                    raise ImageError(str(self.root), f"{path} would land outside the image")
+                folder = os.path.dirname(path)
+                if folder:
+                    if folder not in inside:
+                        inside[folder] = _inside(real_root,
+                                                 os.path.realpath(os.path.dirname(target)))
+                    if not inside[folder]:
+                        raise ImageError(str(self.root), f"{path} would land outside the image")
                 if os.path.lexists(target):
-                    if target.is_dir() and not target.is_symlink():
+                    if os.path.isdir(target) and not os.path.islink(target):
                         raise ImageError(str(self.root), f"{path} is a directory in the image")
-                    os.replace(target, self.stage / f"o{i}")
+                    os.replace(target, os.path.join(stage, f"o{i}"))
                 if op == "put":
-                    os.replace(self.stage / f"n{i}", target)
+                    os.replace(os.path.join(stage, f"n{i}"), target)
             os.replace(self.stage / "journal", self.stage / "committed")
         except BaseException as exc:
             _rollback(self.root, self.stage)

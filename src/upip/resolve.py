@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
@@ -116,7 +117,9 @@ class Requirement:
             return f"{self.key}[{','.join(sorted(self.extras))}]"
         return self.key
 
+    @cached_property
     def pinned(self) -> bool:
+        """Whether the requirement names one exact version (asked each round: kept)."""
         specs = list(self.specifier)
         return len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version
 
@@ -179,11 +182,14 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         information: Mapping[str, Iterator[Any]],
         backtrack_causes: Sequence[Any],
     ) -> Any:
-        reqs = [info.requirement for info in information[identifier]]
-        direct = any(r.direct for r in reqs)
-        pinned = any(r.pinned() for r in reqs)
-        causes = {c.requirement.identifier for c in backtrack_causes}
-        return (not direct, not pinned, identifier not in causes, identifier)
+        # Asked for every open project in every round: kept lean.
+        direct = pinned = False
+        for info in information[identifier]:
+            req = info.requirement
+            direct = direct or req.direct is not None
+            pinned = pinned or req.pinned
+        blamed = any(c.requirement.identifier == identifier for c in backtrack_causes)
+        return (not direct, not pinned, not blamed, identifier)
 
     def find_matches(
         self,
@@ -201,7 +207,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         extras = reqs[0].extras
         directs = {r.direct for r in reqs if r.direct is not None}
         allow_pre = self.pre or any(bool(r.specifier.prereleases) for r in reqs)
-        exact = any(r.pinned() for r in reqs)
+        exact = any(r.pinned for r in reqs)
 
         def ok(cand: Candidate) -> bool:
             if cand in bad or (cand.yanked and not exact):
@@ -245,7 +251,8 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         return ok
 
     def is_satisfied_by(self, requirement: Requirement, candidate: Pick) -> bool:
-        return self._satisfies(requirement, candidate.cand)
+        hit = self._checked.get((id(requirement), id(candidate.cand)))  # as _satisfies, inlined
+        return hit[2] if hit is not None else self._satisfies(requirement, candidate.cand)
 
     def get_dependencies(self, candidate: Pick) -> list[Requirement]:
         cand = candidate.cand

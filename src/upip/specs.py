@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.markers import Marker
@@ -45,9 +45,21 @@ _MIP_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)@([A-Za-z0-9._+!-]+)$")
 _NAMED_URL = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?)\s*@\s*([a-z+]+://.*)$")
 
 
+@lru_cache(maxsize=4096)
 def normalize(name: str) -> str:
-    """PEP 503 normalised project name, used for every lookup and record key."""
+    """PEP 503 normalised project name, used for every lookup and record key.
+
+    Memoised: the resolver asks for the key of the same few names thousands
+    of times in one install.
+    """
     return str(canonicalize_name(name))
+
+
+@lru_cache(maxsize=4096)
+def _pep508(text: str) -> Requirement:
+    """``Requirement(text)``, once per text: every dependency is read by the
+    crawl ahead of the resolver and again by the resolver (never mutated)."""
+    return Requirement(text)
 
 
 @dataclass(frozen=True)
@@ -163,7 +175,7 @@ def parse_spec(text: str, origin: str = "", base_dir: Path | None = None) -> Spe
 def parse_requirement(text: str, origin: str = "") -> Spec:
     """A dependency as declared by a distribution (PEP 508 only, no paths)."""
     try:
-        req = Requirement(text.strip())
+        req = _pep508(text.strip())
     except InvalidRequirement as exc:
         raise InvalidSpec(text, str(exc).splitlines()[0], origin) from None
     return Spec(
@@ -227,6 +239,8 @@ def parse_requirements(
         if not line.startswith("-"):
             result.specs.append(parse_spec(line, origin, base_dir=base))
             continue
+        import shlex  # only for option lines
+
         try:
             words = shlex.split(line)
         except ValueError as exc:

@@ -7,6 +7,8 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from packaging.version import Version
+
 from ..errors import CorruptMetadata, HTTPStatusError
 from ..http import HttpClient
 from . import Candidate, Kind, best_per_version, is_pure_wheel, parse_version
@@ -47,14 +49,14 @@ def parse_project(data: Any, url: str, source: str) -> list[Candidate]:
         if version is None or not isinstance(files, list):
             continue  # legacy, unparseable version: never installable by a PEP 440 tool
         for entry in files:
-            cand = _candidate(name, version_text, entry, url, source)
+            cand = _candidate(name, version, version_text, entry, url, source)
             if cand is not None:
                 found.append(cand)
     return best_per_version(found)
 
 
 def _candidate(
-    name: str, version_text: str, entry: Any, url: str, source: str
+    name: str, version: Version, version_text: str, entry: Any, url: str, source: str
 ) -> Candidate | None:
     if not isinstance(entry, Mapping):
         raise CorruptMetadata(url, f"release {version_text} has a file that is not an object")
@@ -73,8 +75,6 @@ def _candidate(
     digests = entry.get("digests")
     sha256 = digests.get("sha256") if isinstance(digests, Mapping) else None
     size = entry.get("size")
-    version = parse_version(version_text)
-    assert version is not None
     return Candidate(
         name=name,
         version=version,
