@@ -22,12 +22,14 @@ import stat
 import tarfile
 import zlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .errors import CorruptArchive, UnsafeArchive
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
+    """Bounds on what reading one archive may unpack (against decompression bombs)."""
+
     max_total: int = 64 * 1024 * 1024
     max_member: int = 32 * 1024 * 1024
     max_members: int = 20000
