@@ -319,6 +319,27 @@ def test_truncated_gzip(keep: float) -> None:
     assert "truncated" in info.value.reason
 
 
+@pytest.mark.parametrize("cut", [600, 1000, 1536, 2047])
+def test_plain_tar_cut_inside_a_member(cut: int) -> None:
+    body = bytes(range(256)) * 6  # 1536 bytes: data blocks at 512..2048 after the header
+    data = tar_bytes([file_info(f"{TOP}/a.py", body), file_info(f"{TOP}/b.py", b"B\n")])
+    with pytest.raises(CorruptArchive) as info:
+        read_tar("cut.tar", data[:cut])
+    assert info.value.archive == "cut.tar"
+
+
+def test_member_bytes_are_what_tarfile_extracts() -> None:
+    members = [file_info(f"{TOP}/m{i}.py", bytes([i]) * (i * 173)) for i in range(12)]
+    data = tar_bytes(members)
+    expected = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar:
+            stream = tar.extractfile(member)
+            if stream is not None:
+                expected[member.name] = stream.read()
+    assert read_tar("x.tar", data).files == expected
+
+
 def test_gzip_with_a_wrong_crc() -> None:
     data = bytearray(_big_sdist())
     data[-8] ^= 0xFF  # first byte of the CRC32 in the trailer

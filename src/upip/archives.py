@@ -22,12 +22,14 @@ import stat
 import tarfile
 import zlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .errors import CorruptArchive, UnsafeArchive
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
+    """Bounds on what reading one archive may unpack (against decompression bombs)."""
+
     max_total: int = 64 * 1024 * 1024
     max_member: int = 32 * 1024 * 1024
     max_members: int = 20000
@@ -145,14 +147,27 @@ def read_tar(archive: str, data: bytes, limits: Limits | None = None) -> Archive
                     path = collect.admit(member.name, member.size)
                     if path is None:
                         raise UnsafeArchive(archive, member.name, "a file at the archive root path")
-                    stream = tar.extractfile(member)
-                    assert stream is not None
-                    collect.contents.files[path] = stream.read()
+                    collect.contents.files[path] = _member_data(archive, tar, member, data)
                 else:
                     raise UnsafeArchive(archive, member.name, "unsupported member type")
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise CorruptArchive(archive, f"{type(exc).__name__}: {exc}") from None
     return collect.contents
+
+
+def _member_data(archive: str, tar: tarfile.TarFile, member: tarfile.TarInfo,
+                 data: bytes) -> bytes:
+    """A regular member's bytes: the slice of the tar stream (in memory, already
+    inflated) at ``offset_data``, as extractfile would read them without the
+    file object it builds per member; sparse members go through extractfile."""
+    if member.issparse():
+        stream = tar.extractfile(member)
+        assert stream is not None
+        return stream.read()
+    body = data[member.offset_data:member.offset_data + member.size]
+    if len(body) != member.size:
+        raise CorruptArchive(archive, f"{member.name} is cut short (unexpected end of data)")
+    return body
 
 
 def read_zip(archive: str, data: bytes, limits: Limits | None = None) -> ArchiveContents:

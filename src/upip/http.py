@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -28,8 +28,9 @@ TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 MAX_DOCUMENT = 64 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
+    """A small document as fetched: final URL, status, lower-cased headers, body."""
+
     url: str
     status: int
     headers: Mapping[str, str]

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
@@ -110,8 +110,9 @@ def make_source(location: str, http: HttpClient) -> Source:
     return PyPIJSONSource(location, http)
 
 
-@dataclass
-class Loaded:
+class Loaded(NamedTuple):
+    """A distribution as read from its archive, and the archive's sha256."""
+
     dist: Distribution
     sha256: str
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.specifiers import SpecifierSet
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Resolver
@@ -127,8 +127,7 @@ class Requirement:
         return self.text or f"{self.name}{self.specifier}"
 
 
-@dataclass(frozen=True)
-class Pick:
+class Pick(NamedTuple):
     """A candidate as the resolver sees it: with the extras it was asked for."""
 
     cand: Candidate
@@ -141,8 +140,9 @@ class Pick:
         return self.cand.key
 
 
-@dataclass
-class Resolved:
+class Resolved(NamedTuple):
+    """A pinned candidate, and whether it was asked for by name (not only as a dependency)."""
+
     cand: Candidate
     requested: bool
 
