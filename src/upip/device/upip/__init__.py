@@ -82,18 +82,22 @@ def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=F
         o.done = True
     finally:
         if not o.done:
-            # Drop the stage (flat: files only) and the folders made for DIR.
-            # Here, not in a module: it must work in a heap too full to load one.
-            import os
             o.data = o.deps = None
-            try:
-                for e in os.ilistdir(o.path + "/.upip-tx"):
-                    os.remove(o.path + "/.upip-tx/" + e[0])
-                os.rmdir(o.path + "/.upip-tx")
-                for e in o.mkdir:
-                    os.rmdir(e)
-            except OSError:  # gone already (a failed commit rolls back), or not empty
-                pass
+            close(o.path, o.mkdir)
+
+
+def close(path, made):
+    # Drop the stage (flat: files only) and the folders made for DIR. Here,
+    # not in a module: it must work in a heap too full to load one.
+    import os
+    try:
+        for e in os.ilistdir(path + "/.upip-tx"):
+            os.remove(path + "/.upip-tx/" + e[0])
+        os.rmdir(path + "/.upip-tx")
+        for e in made:
+            os.rmdir(e)
+    except OSError:  # gone already (a failed commit rolls back), or not empty
+        pass
 
 
 def uninstall(pkg_or_list, path=None):

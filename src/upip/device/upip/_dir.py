@@ -5,7 +5,7 @@
 import os
 
 from upip import UpipError
-from upip._tx import oserror, readlines, remove, rollback, stat
+from upip._tx import dists, oserror, remove, rollback, stat
 
 
 def start(o):
@@ -55,27 +55,6 @@ def begin(path):
     with open(path + "/.upip-tx/pid", "w") as f:
         f.write("0")
     return path, made
-
-
-def close(path, made):
-    # Drop the stage, and the folders begin() made.
-    remove(path + "/.upip-tx")
-    for p in made:
-        try:
-            os.rmdir(p)
-        except OSError:
-            break
-
-
-def dists(path):
-    # ["dist", name, version, requested, sha256, source] for each install
-    first = True
-    for p in readlines(path + "/.upip-records"):
-        if first and p != ["upip-records", "1"]:
-            raise UpipError(path + "/.upip-records is not an upip records file")
-        first = False
-        if p[0] == "dist":
-            yield p
 
 
 def listing(path):

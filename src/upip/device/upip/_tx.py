@@ -8,6 +8,8 @@
 # longer than 10 characters is no qstr, and is freed with the module.
 import os
 
+from upip import UpipError
+
 
 def readlines(path):
     # the lines of a records-style file, split at tabs (none if it is missing)
@@ -20,6 +22,17 @@ def readlines(path):
             line = line.rstrip("\n")
             if line:
                 yield line.split("\t")
+
+
+def dists(path):
+    # ["dist", name, version, requested, sha256, source] for each install
+    first = True
+    for p in readlines(path + "/.upip-records"):
+        if first and p != ["upip-records", "1"]:
+            raise UpipError(path + "/.upip-records is not an upip records file")
+        first = False
+        if p[0] == "dist":
+            yield p
 
 
 def stat(p):

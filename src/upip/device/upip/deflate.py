@@ -49,7 +49,6 @@ def run(o):
                             top += (i + 511) // 512 * 512
                     pos += k
                     w.write(b[:k])
-            d = None
             os.remove(o.path + "/.upip-tx/a")
             return
         except MemoryError:

@@ -1,7 +1,8 @@
 # upip device client: uninstall, as one journaled commit that removes dists.
-from upip import UpipError, norm
-from upip._dir import begin, close, dists, recover
+from upip import UpipError, close, norm
+from upip._dir import begin, recover
 from upip._img import run as commit
+from upip._tx import dists
 
 
 def run(path, names):
