@@ -12,7 +12,10 @@ apps (40 projects with their dependencies) into a fresh directory:
   cold and warm figures are the same kind of run.
 
 Each figure is the median wall time of ``--repeat`` runs of the real command
-in a subprocess. Every run's image is checked: the same .py files with the
+in a subprocess. upip and mip runs alternate (upip first in even rounds, mip
+first in odd ones), so both see the same machine: on a shared VM the cost of
+creating a file was seen to move between 0.04 and 0.8 ms from one minute to
+the next, which is most of an install's wall time for both tools. Every run's image is checked: the same .py files with the
 same bytes for every tool. upip's own modules are byte-compiled first, as a
 regular ``pip install`` does (an editable install under
 PYTHONDONTWRITEBYTECODE would otherwise recompile them on every run).
@@ -77,22 +80,29 @@ class Bench:
             raise SystemExit(f"{argv[0]} produced a different image: {sorted(missing)[:5]}")
         return elapsed
 
-    def measure(self, make: Callable[[Path, Path], tuple[list[str], dict[str, str]]],
-                warm: bool) -> float:
-        """Median seconds; ``make(target, cache)`` gives argv and env."""
-        times = []
-        cache = self.work / f"cache-{self.runs}"
+    def measure(self, tools: dict[str, Callable[[Path, Path], tuple[list[str], dict[str, str]]]],
+                warm: bool) -> dict[str, float]:
+        """Median seconds per tool, the tools' runs interleaved round by round.
+
+        ``make(target, cache)`` gives a tool's argv and env. Warm: each tool's
+        cache is filled by one unmeasured run first.
+        """
+        names = list(tools)
+        caches = {}
+        for name in names:
+            caches[name] = self.work / f"cache-{self.runs}-{name}"
+            if warm:
+                argv, env = tools[name](self.work / "prime", caches[name])
+                self.run(argv, self.work / "prime", env)
         self.runs += 1
-        if warm:
-            argv, env = make(self.work / "prime", cache)
-            self.run(argv, self.work / "prime", env)
+        times: dict[str, list[float]] = {name: [] for name in names}
         for i in range(self.repeat):
-            if not warm:
-                cache = self.work / f"cache-{self.runs}-{i}"
-            target = self.work / f"target-{self.runs}-{i}"
-            argv, env = make(target, cache)
-            times.append(self.run(argv, target, env))
-        return statistics.median(times)
+            for name in names if i % 2 == 0 else reversed(names):
+                cache = caches[name] if warm else self.work / f"cache-{self.runs}-{name}-{i}"
+                target = self.work / f"target-{self.runs}-{i}-{name}"
+                argv, env = tools[name](target, cache)
+                times[name].append(self.run(argv, target, env))
+        return {name: statistics.median(t) for name, t in times.items()}
 
     # -- the tools --------------------------------------------------------
 
@@ -130,9 +140,11 @@ def main() -> None:
         bench = Bench(Path(tmp), args.repeat)
         figures: dict[str, dict[str, float | None]] = {}
         for scenario, warm in (("cold cache", False), ("warm cache", True)):
-            row: dict[str, float | None] = {"upip": bench.measure(bench.upip, warm)}
-            row["mip"] = bench.measure(bench.mip, warm) if have_mip else None
-            row["pipkin"] = bench.measure(bench.pipkin, warm) if have_pipkin else None
+            fast = {"upip": bench.upip, **({"mip": bench.mip} if have_mip else {})}
+            row: dict[str, float | None] = {"mip": None, "pipkin": None}
+            row.update(bench.measure(fast, warm))  # type: ignore[arg-type]
+            if have_pipkin:  # a minute per cold run: measured on its own
+                row.update(bench.measure({"pipkin": bench.pipkin}, warm))
             figures[scenario] = row
         bench.server.stop()
     if args.json:
