@@ -2,16 +2,21 @@
 #   import upip; upip.install("micropython-umqtt.simple")
 # MicroPython code (>= 1.20): no f-strings, no typing. The heap is the
 # budget, so:
-# - each step's code is imported only while it runs and dropped after
-#   (run() below); this module, which stays, only drives the steps;
+# - an install is a chain of steps, each a module of its own with one
+#   function, run(o), that sets o.step to the step after it (start, next,
+#   get, json, get, deflate, unpack, update, then next again; _img commits).
+#   This module, which stays for the whole run, only loads each step, runs
+#   it and drops it again (run() below), so only one step's code is ever on
+#   the heap;
 # - every step that holds a big buffer (TLS, the inflate window) runs alone:
 #   the network step saves what it fetches into the stage and closes the
-#   connection before the next step reads it back;
+#   connection before the next step reads it back; each step makes its own
+#   512-byte buffer, which goes with it;
 # - every name, and every string of 10 characters or fewer, is a qstr that
 #   never leaves the heap, and the qstr table grows in doubling blocks (20,
 #   40, 80, 160 entries; measured: one block allocated mid-install is a
 #   1.9 KB island): names are few, shared, and where the meaning allows,
-#   ones the firmware already has (path, name, url, data, count, ...);
+#   ones the firmware already has (path, name, url, next, get, update, ...);
 #   short strings are bytes (b"..." is no qstr) where the code reads bytes.
 #   str[i] is avoided (it interns the character).
 import gc
@@ -29,61 +34,66 @@ class Opts:
     pass
 
 
-def norm(name):
-    # PEP 503: runs of - _ . become one -, lower case
-    name = name.lower().replace("_", "-").replace(".", "-")
-    while "--" in name:
-        name = name.replace("--", "-")
-    return name
-
-
 def load(name):
-    # Import upip.<name> for one step (run() forgets it again). Collecting
-    # first puts the new code in the lowest holes, packed.
-    gc.collect()
-    __import__("upip." + name)
-    return globals()[name]
-
-
-def run(module, name, *args):
-    # module.name(*args), with module and what it loaded dropped after
+    # upip.<name>, imported for one use: it leaves sys.modules at once, and
+    # the heap when its last user is done. Collecting first puts the new
+    # code in the lowest holes, packed.
     import sys
+    gc.collect()
     try:
-        return getattr(load(module), name)(*args)
+        __import__("upip." + name)
+        return sys.modules["upip." + name]
     finally:
-        for name in (module, "_tx", "_img", "_inst", "select"):
-            sys.modules.pop("upip." + name, None)
-            globals().pop(name, None)
+        drop()
+
+
+def drop():
+    # forget every upip.* module (the steps, and what they imported)
+    import sys
+    for k in list(sys.modules):
+        if k[:5] == "upip.":
+            sys.modules.pop(k)
+            globals().pop(k[5:], None)
+
+
+def run(name, *args):
+    # upip.<name>.run(*args), its code dropped after
+    try:
+        return load(name).run(*args)
+    finally:
+        drop()
         gc.collect()
 
 
 def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False,
             timeout=20):
-    o = run("_inst", "start", [pkg_or_list] if isinstance(pkg_or_list, str) else
-            pkg_or_list, path, index, ca, insecure, force, timeout)
-    run("_dir", "start", o)  # -> o.path, o.mkdir; the stage is open
+    o = run("start", [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list,
+            path, index, ca, insecure, force, timeout)  # the state; the stage is open
+    o = move(o)
     try:
-        while run("_inst", "next", o):  # -> o.name, o.target (a pin), o.urls
+        while o.step:
             try:
-                for url in o.urls:  # the release's JSON, saved in the stage
-                    run("get", "run", o, url, "/.upip-tx/j")
-                    if o.code != 404:
-                        break
-                run("json", "run", o)  # -> o.name, o.version, o.url, o.sha256
-                run("get", "run", o, o.url, "/.upip-tx/a")  # the archive, hash checked
-                run("deflate", "run", o)  # inflated into "t"
-                run("unpack", "run", o)  # -> o.data (the files), o.deps, o.modules
-                run("_inst", "run", o)  # the files chosen, the dependencies queued
+                run(o.step, o)
+                o = move(o)
             except MemoryError:  # (said without loading more code)
-                raise UpipError(o.name + ": out of memory")
+                raise UpipError((o.name or o.path) + ": out of memory")
             except Exception as e:
-                raise run("_dir", "throw", o, e)
-        run("_img", "run", o.path, (), o.mkdir, o.force, o.buf)
-        o.done = True
+                raise run("throw", o, e)
     finally:
-        if not o.done:
+        if o.step:
             o.data = o.deps = None
             close(o.path, o.mkdir)
+
+
+def move(o):
+    # o, copied with its strings once the step that set them is gone: the
+    # copies go into the lowest holes, where the step's code was, instead of
+    # staying behind as islands in the middle of the free heap (measured: the
+    # inflate step then needs 1 KB less heap)
+    p = Opts()
+    for k, v in o.__dict__.items():
+        setattr(p, k, v[:] if type(v) is str else v)
+    return p
 
 
 def close(path, made):
@@ -100,38 +110,7 @@ def close(path, made):
         pass
 
 
-def uninstall(pkg_or_list, path=None):
-    run("remove", "run", path, [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list)
-
-
-def installed(path=None):
-    return run("_dir", "listing", path)
-
-
-def help():
-    run("_help", "run")
-
-
-def main(argv):
-    # micropython -m upip ...: 0 on success, 1 on error, 2 on bad usage
-    a = run("argv", "run", argv)
-    if a == 0:
-        help()
-    if type(a) is int:
-        return a
-    try:
-        if a[0] == "list":
-            for name, version in installed(a[2].get("path")):
-                print(name, version)
-        elif a[0] == "uninstall":
-            uninstall(a[1], a[2].get("path"))
-        else:
-            install(a[1], **a[2])
-            print("Done")
-    except (UpipError, OSError) as e:
-        print("error: {}".format(e))
-        return 1
-    except MemoryError:
-        print("error: out of memory")
-        return 1
-    return 0
+def __getattr__(name):
+    # upip.help(), upip.uninstall(pkg_or_list, path=None),
+    # upip.installed(path=None): loaded when asked for
+    return getattr(load("_api"), name)

@@ -1,17 +1,9 @@
 # upip device client: the target DIR around a run: found (the default),
-# recovered from a crash, its stage opened and dropped; its records listed;
-# an error put in words. What each install step loads stays small: this
-# runs only at the start and the end of a run.
+# recovered from a crash, its stage opened.
 import os
 
 from upip import UpipError
-from upip._tx import dists, oserror, remove, rollback, stat
-
-
-def start(o):
-    # o.path (found, recovered), o.mkdir (the folders made for it): the
-    # stage is open.
-    o.path, o.mkdir = begin(o.path)
+from upip._tx import remove, rollback, stat
 
 
 def recover(path):
@@ -55,20 +47,3 @@ def begin(path):
     with open(path + "/.upip-tx/pid", "w") as f:
         f.write("0")
     return path, made
-
-
-def listing(path):
-    path = recover(path)
-    return [(d[1], d[2]) for d in dists(path)]
-
-
-def throw(o, e):
-    # An error while installing o.name, as the user reads it. get adds the
-    # URL to an OSError as its second argument.
-    if isinstance(e, MemoryError):
-        e = "out of memory"
-    elif isinstance(e, OSError):
-        e = oserror(e)
-    elif not isinstance(e, UpipError):
-        return e
-    return UpipError("{}: {}".format(o.name, e))

@@ -3,23 +3,25 @@
 # after a failure or a crash.
 import os
 
-from upip import UpipError, norm
-from upip._tx import oserror, readlines, remove, rollback, stat
+from upip import UpipError
+from upip._tx import norm, oserror, readlines, remove, rollback, stat
 
 
-def run(path, names, mkdir, force, buf):
-    # Move the staged dists (DIR/.upip-tx/new) into DIR and drop the dists
-    # whose keys are in names, in one journaled step; mkdir: the folders
-    # made for DIR, for the journal.
+def run(o):
+    # The last step of an install: move the staged dists (DIR/.upip-tx/new)
+    # into DIR in one journaled step (o.mkdir: the folders made for DIR,
+    # for the journal). o.step None when done.
     try:
-        commit(path, set(names), mkdir, force, buf)
+        commit(o.path, set(), o.mkdir, o.force, memoryview(bytearray(512)))
     except MemoryError:
-        raise UpipError(path + ": out of memory while committing")
+        raise UpipError(o.path + ": out of memory while committing")
     except OSError as e:
-        raise UpipError("{}: cannot commit: {}".format(path, oserror(e)))
+        raise UpipError("{}: cannot commit: {}".format(o.path, oserror(e)))
+    o.step = None
 
 
 def commit(path, gone, made, force, buf):
+    # ... and drop the dists whose keys are in gone (uninstall)
     new = {}  # image path -> [slot, sha256, dist name]
     name = None
     for p in readlines(path + "/.upip-tx/new"):

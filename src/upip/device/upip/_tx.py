@@ -1,5 +1,5 @@
-# upip device client: what the image's bookkeeping (_inst, _img, remove)
-# shares: reading records-style files (the records file DIR/.upip-records
+# upip device client: what the image's bookkeeping (next, _img, _api)
+# shares: package names, reading records-style files (the records file DIR/.upip-records
 # and the stage's new and journal: tab-separated lines, as the host writes
 # them), files, and undoing the stage DIR/.upip-tx (n<i> new files, o<i>
 # replaced ones, the journal of moves, undone in reverse after a failure or
@@ -9,6 +9,14 @@
 import os
 
 from upip import UpipError
+
+
+def norm(name):
+    # PEP 503: runs of - _ . become one -, lower case
+    name = name.lower().replace("_", "-").replace(".", "-")
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name
 
 
 def readlines(path):

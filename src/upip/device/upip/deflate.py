@@ -14,7 +14,7 @@ _BIG = const(33554432)  # per member; twice that in all
 def run(o):
     import gc
     import os
-    b = o.buf
+    b = memoryview(bytearray(512))
     for n in (12, 15):
         gc.collect()
         f = open(o.path + "/.upip-tx/a", "rb")
@@ -50,6 +50,7 @@ def run(o):
                     pos += k
                     w.write(b[:k])
             os.remove(o.path + "/.upip-tx/a")
+            o.step = "unpack"
             return
         except MemoryError:
             if n == 12:

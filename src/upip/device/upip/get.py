@@ -8,12 +8,27 @@ import socket
 from upip import UpipError
 
 
-def run(o, url, path):
-    # GET url -> o.code (the HTTP status), the body saved as DIR + path.
-    # The JSON: o.src, the URL; statuses other than 200 are errors, but a
-    # 404, which the caller handles. The archive: its sha256 must be o.sha256
-    # (and nothing is kept: the inflate window comes next, and wants the
-    # heap as it was). An OSError gets the URL as its second argument.
+def run(o):
+    # The release's JSON (o.version None): the first of o.urls that does
+    # not answer 404, saved as the stage's "j" (o.src: the URL that
+    # answered; o.step "json"). Then the archive, o.url, saved as "a"; its
+    # sha256 must be o.sha256 (o.step "deflate"). Statuses other than 200
+    # are errors. An OSError gets the URL as its second argument.
+    if o.version is None:
+        for url in o.urls:
+            fetch(o, url, "/.upip-tx/j")
+            if o.code != 404:
+                break
+        o.step = "json"
+    else:
+        fetch(o, o.url, "/.upip-tx/a")
+        o.step = "deflate"
+
+
+def fetch(o, url, path):
+    # GET url -> o.code (the HTTP status), the body saved as DIR + path;
+    # nothing is kept (the inflate window comes next, and wants the heap
+    # as it was).
     import binascii
     import hashlib
     json = path == "/.upip-tx/j"
@@ -72,7 +87,7 @@ def run(o, url, path):
             if o.code != 200:
                 raise UpipError("{} answered HTTP {}".format(url, o.code))
             sha = hashlib.sha256()
-            b = o.buf
+            b = memoryview(bytearray(512))
             with open(o.path + path, "wb") as f:
                 while True:
                     if chunked and not n:

@@ -7,7 +7,8 @@ from upip import UpipError
 
 
 def run(o):
-    # -> o.name (as the index spells it), o.version, o.url, o.sha256 for
+    # -> o.name (as the index spells it), o.version, o.url, o.sha256 (o.step
+    # "get", for the archive) for
     # o.name (o.target: a pin), from the first of o.urls that did not answer
     # 404 (o.src): a pin asks /NAME/VER/json first, then the project's JSON
     # (mirrors may not serve the former); unknown names are tried with
@@ -29,7 +30,7 @@ def run(o):
     lit = None  # first byte of a literal (number, true, false, null)
     found = want is None
     seen = False  # the document's "{"
-    buf = o.buf
+    buf = memoryview(bytearray(512))
     k = i = 0
     with open(o.path + "/.upip-tx/j", "rb") as src:
         try:
@@ -129,3 +130,4 @@ def run(o):
     o.name, o.version = name or n, version
     o.url, o.sha256 = best[b"url"].decode(), best[b"sha256"].decode()
     print("Installing {} {}".format(o.name, version))
+    o.step = "get"

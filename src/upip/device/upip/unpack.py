@@ -15,50 +15,18 @@ def fill(stream, buf):
         n += k
 
 
-def text(stream, buf, length, data, mode):
-    # Stream a text member of length bytes; collect requirement lines into
-    # data: Requires-Dist headers (mode 1, until the blank line that ends
-    # them), or requires.txt lines before any [section] (mode 0).
-    line = b""
-    done = False
-    while length > 0:
-        fill(stream, buf)
-        k = min(512, length)
-        length -= 512
-        if done:
-            continue
-        parts = (line + bytes(buf[:k])).split(b"\n")
-        line = parts.pop()[:1024]
-        if length <= 0:
-            parts.append(line)  # the last line, without a newline
-        for raw in parts:
-            t = raw.strip()
-            if mode:
-                if not raw.rstrip(b"\r"):
-                    done = True  # folded lines are never empty
-                    break
-                if t[:14].lower() == b"requires-dist:":
-                    data.append(t[14:].strip().decode())
-            elif t[:1] == b"[":
-                done = True
-                break
-            elif t and t[:1] != b"#":
-                data.append(t.decode())
-
-
 def run(o):
     # Stage the files of the tar in the stage's "t" -> o.data [(slot, path,
-    # sha256, size)], o.deps, o.modules (for a standard sdist, one with
-    # setup.py or pyproject.toml: its top_level names, maybe none; None for
-    # upip's own), o.count (the next free slot).
+    # sha256, size)], o.modules (True for a standard sdist, one with setup.py
+    # or pyproject.toml), o.count (the next free slot), the metadata files
+    # (below); o.step "update".
     import binascii
     import hashlib
     import os
-    b = o.buf
+    b = memoryview(bytearray(512))
     slot = o.count
     files = []  # (slot, path, sha256, size)
     seen = set()
-    headers, requires, top = [], [], None
     build = False
     longname = None
     d = open(o.path + "/.upip-tx/t", "rb")
@@ -135,26 +103,26 @@ def run(o):
                 raise UpipError("refusing archive member {}: {}".format(name.decode(), why))
             seen.add(rel)
             low = rel.lower()
-            if low == b"pkg-info" or low[-19:] == b".egg-info/pkg-info":
-                if low == b"pkg-info":
-                    headers = []
-                text(d, b, size, headers, 1)
-                continue
-            if low[-22:] == b".egg-info/requires.txt":
-                text(d, b, size, requires, 0)
-                continue
-            if low[-23:] == b".egg-info/top_level.txt":
-                top = []
-                text(d, b, size, top, 0)
-                continue
-            if rel in (b"setup.py", b"pyproject.toml", b"setup.cfg"):
+            # The metadata update reads: "h" the sdist's PKG-INFO, "e" the
+            # .egg-info's, "r" requires.txt, "k" top_level.txt
+            meta = None
+            if low == b"pkg-info":
+                meta = "/.upip-tx/h"
+            elif low[-19:] == b".egg-info/pkg-info":
+                meta = "/.upip-tx/e"
+            elif low[-22:] == b".egg-info/requires.txt":
+                meta = "/.upip-tx/r"
+            elif low[-23:] == b".egg-info/top_level.txt":
+                meta = "/.upip-tx/k"
+            elif rel in (b"setup.py", b"pyproject.toml", b"setup.cfg"):
                 build = True
-            if (rel[:6] == b"setup." or rel[:6] == b"README" or b".egg-info" in rel
-                    or b"__pycache__" in rel or rel[-4:] == b".pyc"):
+            if meta is None and (rel[:6] == b"setup." or rel[:6] == b"README" or
+                                 b".egg-info" in rel or b"__pycache__" in rel or
+                                 rel[-4:] == b".pyc"):
                 d.seek(blocks * 512, 1)
                 continue
             h = hashlib.sha256()
-            with open(o.path + "/.upip-tx/n" + str(slot), "wb") as w:
+            with open(o.path + (meta or "/.upip-tx/n" + str(slot)), "wb") as w:
                 left = size
                 while left > 0:
                     fill(d, b)
@@ -162,10 +130,11 @@ def run(o):
                     h.update(b[:k])
                     w.write(b[:k])
                     left -= k
-            files.append((slot, rel.decode(), binascii.hexlify(h.digest()).decode(), size))
-            slot += 1
+            if meta is None:
+                files.append((slot, rel.decode(), binascii.hexlify(h.digest()).decode(), size))
+                slot += 1
     finally:
         d.close()
     os.remove(o.path + "/.upip-tx/t")
-    o.data, o.deps, o.count = files, headers or requires, slot
-    o.modules = (top or []) if build else None
+    o.data, o.count, o.modules = files, slot, build
+    o.step = "update"

@@ -1,0 +1,49 @@
+# upip device client: the calls besides install, loaded when one is made
+# (upip.__getattr__): help, uninstall and installed.
+from upip import UpipError, close
+from upip._dir import begin, recover
+from upip._tx import dists, norm
+
+
+def help():
+    print("""upip - install MicroPython packages from PyPI on the device
+  micropython -m upip install [-p DIR] [-r FILE] [-i INDEX] [--ca DER] [--insecure] [--force] [--timeout S] PKG...
+  micropython -m upip uninstall [-p DIR] NAME...
+  micropython -m upip list [-p DIR]
+  import upip; upip.install("micropython-umqtt.simple")
+PKG: name, name==1.2 or name@1.2 (micropython-NAME is tried when NAME is unknown).
+DIR: the first .../lib folder on sys.path. INDEX: https://pypi.org/pypi.
+TLS certificates are checked against the DER CA file given with --ca, or upip/ca.der;
+without one, upip warns (--insecure: skip the check and the warning).""")
+
+
+def installed(path=None):
+    # -> [(name, version)] of the dists installed in DIR
+    path = recover(path)
+    return [(d[1], d[2]) for d in dists(path)]
+
+
+def uninstall(pkg_or_list, path=None):
+    # one journaled commit that removes the dists and the files only they own
+    from upip._img import commit
+    path = recover(path)
+    keys = set()
+    for n in [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list:
+        k = norm(n)
+        found = None
+        for d in dists(path):
+            if norm(d[1]) in (k, "micropython-" + k):
+                found = d
+        if found is None:
+            raise UpipError("{} is not installed in {}".format(n, path))
+        keys.add(norm(found[1]))
+        print("Removing {} {}".format(found[1], found[2]))
+    path, made = begin(path)
+    ok = False
+    try:
+        open(path + "/.upip-tx/new", "w").close()
+        commit(path, keys, made, False, memoryview(bytearray(512)))
+        ok = True
+    finally:
+        if not ok:
+            close(path, made)

@@ -1,0 +1,86 @@
+# upip device client: the step that picks the next package to install
+# (breadth-first over dependencies, each package once), and reads
+# requirements.
+from upip import UpipError
+from upip._tx import dists, norm
+
+
+def run(o):
+    # The next package to install: o.name, o.target, o.urls set, o.step
+    # "get"; or, when none is left, o.step "_img" (the commit).
+    while o.pos < len(o.args):
+        s, flags = o.args[o.pos]
+        o.pos += 1
+        p = spec(s)
+        if p is None:
+            continue
+        name, pin, rng = p
+        key = norm(name)
+        if key in o.keys:
+            continue
+        o.keys.add(key)
+        have = None
+        for p in dists(o.path):
+            if norm(p[1]) in (key, "micropython-" + key):
+                have = p[2]
+        if have is not None and (pin is None or pin == have):
+            if flags:
+                print("{} {} is already installed".format(name, have))
+            continue
+        if rng:
+            print("warning: {}{}: the device takes the newest release (upip on a PC "
+                  "resolves ranges)".format(name, rng))
+        o.name, o.target, o.flags, o.urls = name, pin, flags, []
+        for n in [name] if key[:12] == "micropython-" else [name, "micropython-" + name]:
+            if pin:
+                o.urls.append("{}/{}{}/json".format(o.index, n, "/" + pin))
+            o.urls.append("{}/{}{}/json".format(o.index, n, ""))
+        o.version = None  # (get fetches the JSON first)
+        o.step = "get"
+        return
+    o.step = "_img"
+
+
+def spec(s):
+    # A requirement -> (name, pin, range), or None when its marker says it
+    # is not for MicroPython. Markers: == and != joined by and/or. Parsed
+    # as bytes (b"..." is no qstr).
+    import sys
+    s = s.strip().encode()
+    i = s.find(b";")
+    if i >= 0:
+        env = {b"implementation_name": b"micropython",
+               b"platform_python_implementation": b"MicroPython",
+               b"python_version": b"3.4", b"sys_platform": sys.platform.encode(),
+               b"extra": b""}
+        ok = False
+        for alt in s[i + 1:].split(b" or "):
+            good = True
+            for c in alt.split(b" and "):
+                c = c.strip().strip(b"()")
+                for op in (b"==", b"!="):
+                    j = c.find(op)
+                    if j > 0:
+                        a, b = c[:j].strip(), c[j + 2:].strip().strip(b"'\"")
+                        if a[:1] in b"'\"":
+                            a, b = b, a.strip(b"'\"")
+                        if a in env:
+                            good = good and ((env[a] == b) == (op == b"=="))
+                        break
+            ok = ok or good
+        if not ok:
+            return None
+        s = s[:i].strip()
+    i = 0
+    while i < len(s) and (s[i] in b"-_." or 48 <= s[i] <= 57 or 97 <= s[i] | 32 <= 122):
+        i += 1
+    name, rest = s[:i].decode(), s[i:].strip().decode()
+    if rest[:1] == "[":
+        rest = rest[rest.find("]") + 1:].strip()
+    if not name:
+        raise UpipError("invalid requirement: " + s.decode())
+    if rest[:1] == "@":
+        return name, rest[1:].strip(), None
+    if rest[:2] == "==" and "," not in rest and "*" not in rest:
+        return name, rest[2:].strip(), None
+    return name, None, rest or None
