@@ -4,7 +4,7 @@
 # budget, so:
 # - an install is a chain of steps, each a module of its own with one
 #   function, run(o), that sets o.step to the step after it (start, next,
-#   get, json, get, deflate, unpack, update, then next again; _img commits).
+#   get, json, get, deflate, unpack, update, then next again; store commits).
 #   This module, which stays for the whole run, only loads each step, runs
 #   it and drops it again (run() below), so only one step's code is ever on
 #   the heap;
@@ -41,17 +41,18 @@ def load(name):
     import sys
     gc.collect()
     try:
-        __import__("upip." + name)
-        return sys.modules["upip." + name]
+        name = __name__ + "." + name  # ("upip." would be a qstr)
+        __import__(name)
+        return sys.modules[name]
     finally:
-        drop()
+        clear()
 
 
-def drop():
+def clear():
     # forget every upip.* module (the steps, and what they imported)
     import sys
     for k in list(sys.modules):
-        if k[:5] == "upip.":
+        if k[:5] == __name__ + ".":
             sys.modules.pop(k)
             globals().pop(k[5:], None)
 
@@ -61,7 +62,7 @@ def run(name, *args):
     try:
         return load(name).run(*args)
     finally:
-        drop()
+        clear()
         gc.collect()
 
 
@@ -69,12 +70,12 @@ def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=F
             timeout=20):
     o = run("start", [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list,
             path, index, ca, insecure, force, timeout)  # the state; the stage is open
-    o = move(o)
+    o = copy(o)
     try:
         while o.step:
             try:
                 run(o.step, o)
-                o = move(o)
+                o = copy(o)
             except MemoryError:  # (said without loading more code)
                 raise UpipError((o.name or o.path) + ": out of memory")
             except Exception as e:
@@ -85,7 +86,7 @@ def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=F
             close(o.path, o.mkdir)
 
 
-def move(o):
+def copy(o):
     # o, copied with its strings once the step that set them is gone: the
     # copies go into the lowest holes, where the step's code was, instead of
     # staying behind as islands in the middle of the free heap (measured: the
@@ -96,15 +97,16 @@ def move(o):
     return p
 
 
-def close(path, made):
+def close(path, mkdir):
     # Drop the stage (flat: files only) and the folders made for DIR. Here,
     # not in a module: it must work in a heap too full to load one.
     import os
+    path += "/.upip-tx"
     try:
-        for e in os.ilistdir(path + "/.upip-tx"):
-            os.remove(path + "/.upip-tx/" + e[0])
-        os.rmdir(path + "/.upip-tx")
-        for e in made:
+        for e in os.ilistdir(path):
+            os.remove(path + "/" + e[0])
+        os.rmdir(path)
+        for e in mkdir:
             os.rmdir(e)
     except OSError:  # gone already (a failed commit rolls back), or not empty
         pass

@@ -5,24 +5,21 @@ import sys
 
 import upip
 
-a = upip.run("argv", sys.argv[1:])  # -> (command, names, {option: value}) or a status
-if a == 0:
+args = upip.run("argv", sys.argv[1:])  # -> (command, names, {option: value}) or a status
+if args == 0:
     upip.help()
-if type(a) is not int:
+if type(args) is not int:
     try:
-        if a[0] == "list":
-            for a in upip.installed(a[2].get("path")):
-                print(a[0], a[1])
-        elif a[0] == "uninstall":
-            upip.uninstall(a[1], a[2].get("path"))
-        else:
-            upip.install(a[1], **a[2])
+        if args[0] == "install":
+            upip.install(args[1], **args[2])
             print("Done")
-        a = 0
+        else:  # list, uninstall
+            upip.run("_api", args)
+        args = 0
     except (upip.UpipError, OSError) as e:
         print("error: {}".format(e))
-        a = 1
+        args = 1
     except MemoryError:
         print("error: out of memory")
-        a = 1
-sys.exit(a)
+        args = 1
+sys.exit(args)

@@ -1,8 +1,9 @@
 # upip device client: the calls besides install, loaded when one is made
-# (upip.__getattr__): help, uninstall and installed.
+# (upip.__getattr__): help, uninstall and installed; and -m upip's list and
+# uninstall.
 from upip import UpipError, close
-from upip._dir import begin, recover
-from upip._tx import dists, norm
+from upip.core import dists, norm
+from upip.dir import find, mount
 
 
 def help():
@@ -17,16 +18,25 @@ TLS certificates are checked against the DER CA file given with --ca, or upip/ca
 without one, upip warns (--insecure: skip the check and the warning).""")
 
 
+def run(args):
+    # micropython -m upip list|uninstall: args from argv
+    if args[0] == "list":
+        for d in installed(args[2].get("path")):
+            print(d[0], d[1])
+    else:
+        uninstall(args[1], args[2].get("path"))
+
+
 def installed(path=None):
     # -> [(name, version)] of the dists installed in DIR
-    path = recover(path)
+    path = find(path)
     return [(d[1], d[2]) for d in dists(path)]
 
 
 def uninstall(pkg_or_list, path=None):
     # one journaled commit that removes the dists and the files only they own
-    from upip._img import commit
-    path = recover(path)
+    from upip.store import commit
+    path = find(path)
     keys = set()
     for n in [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list:
         k = norm(n)
@@ -38,7 +48,7 @@ def uninstall(pkg_or_list, path=None):
             raise UpipError("{} is not installed in {}".format(n, path))
         keys.add(norm(found[1]))
         print("Removing {} {}".format(found[1], found[2]))
-    path, made = begin(path)
+    path, made = mount(path)
     ok = False
     try:
         open(path + "/.upip-tx/new", "w").close()

@@ -6,29 +6,32 @@ def run(argv):
     kw = {}
     names = []
     args = argv[1:]
+    # -p -i -r --ca --timeout take a value. (One literal, split: each short
+    # literal would be a qstr, for good.)
+    valued = "-p -i -r --ca --timeout".split()
     i = 0
     while i < len(args):
         a = args[i]
         i += 1
-        if a in ("-p", "-i", "-r", "--ca", "--timeout"):
+        if a in valued:
             if i >= len(args):
                 print("error: {} needs a value".format(a))
                 return 2
             v = args[i]
             i += 1
-            if a == "-r":
+            k = valued.index(a)
+            if k == 2:  # -r FILE
                 try:
                     with open(v) as f:
                         for line in f:
-                            line = line.split("#")[0].strip()
+                            line = line.split(chr(35))[0].strip()  # before any "#"
                             if line:
                                 names.append(line)
                 except OSError:
                     print("error: cannot read the requirements file " + v)
                     return 1
             else:
-                kw[{"-p": "path", "-i": "index", "--ca": "ca", "--timeout": "timeout"}[a]] = (
-                    float(v) if a == "--timeout" else v)
+                kw[("path", "index", "", "ca", "timeout")[k]] = float(v) if k == 4 else v
         elif a in ("--insecure", "--force"):
             kw[a[2:]] = True
         elif a in ("-h", "--help"):

@@ -16,16 +16,16 @@ def run(o):
     # are errors. An OSError gets the URL as its second argument.
     if o.version is None:
         for url in o.urls:
-            fetch(o, url, "/.upip-tx/j")
+            request(o, url, "/.upip-tx/j")
             if o.code != 404:
                 break
         o.step = "json"
     else:
-        fetch(o, o.url, "/.upip-tx/a")
+        request(o, o.url, "/.upip-tx/a")
         o.step = "deflate"
 
 
-def fetch(o, url, path):
+def request(o, url, path):
     # GET url -> o.code (the HTTP status), the body saved as DIR + path;
     # nothing is kept (the inflate window comes next, and wants the heap
     # as it was).

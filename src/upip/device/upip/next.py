@@ -2,16 +2,16 @@
 # (breadth-first over dependencies, each package once), and reads
 # requirements.
 from upip import UpipError
-from upip._tx import dists, norm
+from upip.core import dists, norm
 
 
 def run(o):
     # The next package to install: o.name, o.target, o.urls set, o.step
-    # "get"; or, when none is left, o.step "_img" (the commit).
+    # "get"; or, when none is left, o.step "store" (the commit).
     while o.pos < len(o.args):
         s, flags = o.args[o.pos]
         o.pos += 1
-        p = spec(s)
+        p = parse(s)
         if p is None:
             continue
         name, pin, rng = p
@@ -38,10 +38,10 @@ def run(o):
         o.version = None  # (get fetches the JSON first)
         o.step = "get"
         return
-    o.step = "_img"
+    o.step = "store"
 
 
-def spec(s):
+def parse(s):
     # A requirement -> (name, pin, range), or None when its marker says it
     # is not for MicroPython. Markers: == and != joined by and/or. Parsed
     # as bytes (b"..." is no qstr).
@@ -74,13 +74,13 @@ def spec(s):
     i = 0
     while i < len(s) and (s[i] in b"-_." or 48 <= s[i] <= 57 or 97 <= s[i] | 32 <= 122):
         i += 1
-    name, rest = s[:i].decode(), s[i:].strip().decode()
-    if rest[:1] == "[":
-        rest = rest[rest.find("]") + 1:].strip()
+    name, rest = s[:i].decode(), s[i:].strip()
+    if rest[:1] == b"[":
+        rest = rest[rest.find(b"]") + 1:].strip()
     if not name:
         raise UpipError("invalid requirement: " + s.decode())
-    if rest[:1] == "@":
-        return name, rest[1:].strip(), None
-    if rest[:2] == "==" and "," not in rest and "*" not in rest:
-        return name, rest[2:].strip(), None
-    return name, None, rest or None
+    if rest[:1] == b"@":
+        return name, rest[1:].strip().decode(), None
+    if rest[:2] == b"==" and b"," not in rest and b"*" not in rest:
+        return name, rest[2:].strip().decode(), None
+    return name, None, rest.decode() or None

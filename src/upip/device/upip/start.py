@@ -13,7 +13,7 @@ def run(args, path, index, ca, insecure, force, timeout):
     # (its HTTP status), o.version, o.url, o.sha256 (the sdist), o.data (the
     # files staged), o.deps and o.modules (a standard sdist's top-level
     # names; None for upip's own sdists).
-    from upip._dir import begin
+    from upip.dir import mount
     o = Opts()
     o.index = (index or "https://pypi.org/pypi").rstrip("/")
     o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
@@ -22,6 +22,6 @@ def run(args, path, index, ca, insecure, force, timeout):
     o.pos = o.count = 0
     o.name = o.target = o.flags = o.urls = o.src = o.code = o.version = o.url = None
     o.sha256 = o.data = o.deps = o.modules = None  # (the dict, sized once)
-    o.path, o.mkdir = begin(path)
+    o.path, o.mkdir = mount(path)
     o.step = "next"
     return o

@@ -5,7 +5,7 @@ from upip import UpipError
 
 
 def run(o, e):
-    from upip._tx import oserror
+    from upip.core import oserror
     if isinstance(e, MemoryError):
         e = "out of memory"
     elif isinstance(e, OSError):

@@ -3,7 +3,7 @@
 import os
 
 
-def meta(o, name, buf, mode):
+def read(o, name, buf, mode):
     # The lines of a metadata file unpack staged (then removed), None if
     # there is none: Requires-Dist headers (mode 1, until the blank line
     # that ends them), or the lines before any [section] (mode 0:
@@ -50,10 +50,10 @@ def run(o):
     # After unpacking: write the dist's records, drop what is not installed,
     # queue its dependencies (Requires-Dist in PKG-INFO, else requires.txt).
     b = memoryview(bytearray(512))
-    h, e, r = meta(o, "/.upip-tx/h", b, 1), meta(o, "/.upip-tx/e", b, 1), meta(
+    h, e, r = read(o, "/.upip-tx/h", b, 1), read(o, "/.upip-tx/e", b, 1), read(
         o, "/.upip-tx/r", b, 0)  # (each read, so that none is left for the next dist)
     o.deps = h or e or r or []
-    top = meta(o, "/.upip-tx/k", b, 0) or []
+    top = read(o, "/.upip-tx/k", b, 0) or []
     chosen = None
     if o.modules:  # a standard sdist: only its packages and modules
         from upip.select import run as select

@@ -1,4 +1,4 @@
-# upip device client: what the image's bookkeeping (next, _img, _api)
+# upip device client: what the image's bookkeeping (next, store, _api)
 # shares: package names, reading records-style files (the records file DIR/.upip-records
 # and the stage's new and journal: tab-separated lines, as the host writes
 # them), files, and undoing the stage DIR/.upip-tx (n<i> new files, o<i>
@@ -43,22 +43,23 @@ def dists(path):
             yield p
 
 
-def stat(p):
-    # -> the mode of p, 0 if it does not exist (a folder: mode & 0x4000)
+def stat(path):
+    # -> the mode of path, 0 if it does not exist (a folder: mode & 0x4000)
+    # (Parameters are named as the firmware's own: each name is a qstr.)
     try:
-        return os.stat(p)[0] or 1
+        return os.stat(path)[0] or 1
     except OSError:
         return 0
 
 
-def remove(p):
+def remove(path):
     # a file or a folder with everything in it
-    if stat(p) & 0x4000:
-        for e in os.ilistdir(p):
-            remove(p + "/" + e[0])
-        os.rmdir(p)
-    elif stat(p):
-        os.remove(p)
+    if stat(path) & 0x4000:
+        for e in os.ilistdir(path):
+            remove(path + "/" + e[0])
+        os.rmdir(path)
+    elif stat(path):
+        os.remove(path)
 
 
 def rollback(path):

@@ -3,10 +3,10 @@
 import os
 
 from upip import UpipError
-from upip._tx import remove, rollback, stat
+from upip.core import remove, rollback, stat
 
 
-def recover(path):
+def find(path):
     # -> DIR (path, or the default: the first .../lib on sys.path, not in
     # ROM or frozen), with a transaction a crash interrupted finished or
     # undone, as the host does.
@@ -29,10 +29,10 @@ def recover(path):
     return path
 
 
-def begin(path):
-    # recover(path), then create DIR (and its parents) if needed, and the
+def mount(path):
+    # find(path), then create DIR (and its parents) if needed, and the
     # stage. -> (DIR, the folders made)
-    path = recover(path)
+    path = find(path)
     made = []
     p = path
     while p and not stat(p) & 0x4000:
@@ -44,6 +44,5 @@ def begin(path):
         os.mkdir(path + "/.upip-tx")
     except OSError:
         raise UpipError(path + ": another upip is changing this directory")
-    with open(path + "/.upip-tx/pid", "w") as f:
-        f.write("0")
+    open(path + "/.upip-tx/pid", "wb").close()  # empty: no process id on a device
     return path, made

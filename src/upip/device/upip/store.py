@@ -1,10 +1,10 @@
 # upip device client: commit staged dists into the image. The journal lists
-# mkdir, del and put moves in that order, as the host's does; _tx undoes them
+# mkdir, del and put moves in that order, as the host's does; core undoes them
 # after a failure or a crash.
 import os
 
 from upip import UpipError
-from upip._tx import norm, oserror, readlines, remove, rollback, stat
+from upip.core import norm, oserror, readlines, remove, rollback, stat
 
 
 def run(o):
