@@ -19,6 +19,7 @@ def run(o):
             request(o, url, "/.upip-tx/j")
             if o.code != 404:
                 break
+        o.urls = None  # (done with: not left on the heap)
         o.step = "json"
     else:
         request(o, o.url, "/.upip-tx/a")
