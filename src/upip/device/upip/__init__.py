@@ -51,10 +51,11 @@ def load(name):
 def clear():
     # forget every upip.* module (the steps, and what they imported)
     import sys
+    p = __name__ + "."
     for k in list(sys.modules):
-        if k[:5] == __name__ + ".":
+        if k[:len(p)] == p:
             sys.modules.pop(k)
-            globals().pop(k[5:], None)
+            globals().pop(k[len(p):], None)
 
 
 def run(name, *args):
