@@ -8,17 +8,25 @@ from upip.core import dists, norm
 def run(o):
     # The next package to install: o.name, o.target, o.urls set, o.step
     # "get"; or, when none is left, o.step "store" (the commit).
-    while o.pos < len(o.args):
-        s, flags = o.args[o.pos]
-        o.pos += 1
-        p = parse(s)
+    # The queue is read from the top each time; the names before o.pos
+    # were taken (or found installed) already.
+    seen = set()
+    n = 0
+    f = open(o.path + "/.upip-tx/q")
+    for line in f:
+        n += 1
+        p = parse(line[2:])
         if p is None:
             continue
         name, pin, rng = p
         key = norm(name)
-        if key in o.keys:
+        if key in seen:
             continue
-        o.keys.add(key)
+        seen.add(key)
+        if n <= o.pos:
+            continue
+        o.pos = n
+        flags = int(line[:1])
         have = None
         for p in dists(o.path):
             if norm(p[1]) in (key, "micropython-" + key):
@@ -37,7 +45,9 @@ def run(o):
             o.urls.append("{}/{}{}/json".format(o.index, n, ""))
         o.version = None  # (get fetches the JSON first)
         o.step = "get"
+        f.close()
         return
+    f.close()
     o.step = "store"
 
 

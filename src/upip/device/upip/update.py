@@ -52,7 +52,7 @@ def run(o):
     b = memoryview(bytearray(512))
     h, e, r = read(o, "/.upip-tx/h", b, 1), read(o, "/.upip-tx/e", b, 1), read(
         o, "/.upip-tx/r", b, 0)  # (each read, so that none is left for the next dist)
-    o.deps = h or e or r or []
+    deps = h or e or r or []
     top = read(o, "/.upip-tx/k", b, 0) or []
     chosen = None
     if o.modules:  # a standard sdist: only its packages and modules
@@ -61,7 +61,7 @@ def run(o):
     with open(o.path + "/.upip-tx/new", "ab") as out:
         out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
                                                        o.url).encode())
-        for r in o.deps:
+        for r in deps:
             out.write(b"req\t" + r.encode() + b"\n")
         for n, rel, h, size in o.data:
             dest = rel if chosen is None else chosen.get(rel)
@@ -69,6 +69,8 @@ def run(o):
                 out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
             else:
                 os.remove(o.path + "/.upip-tx/n" + str(n))
-    o.args += [(d, 0) for d in o.deps]
-    o.data = o.deps = None
+    with open(o.path + "/.upip-tx/q", "ab") as q:  # the dependencies, queued
+        for r in deps:
+            q.write(b"0\t" + r.encode() + b"\n")
+    o.data = None
     o.step = "next"
