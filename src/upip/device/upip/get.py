@@ -9,25 +9,29 @@ from upip import UpipError
 
 
 def run(o):
-    # The release's JSON (o.version None): the first of o.urls that does
-    # not answer 404, saved as the stage's "j" (o.src: the URL that
-    # answered; o.step "json"). Then the archive, o.url, saved as "a"; its
-    # sha256 must be o.sha256 (o.step "deflate"). Statuses other than 200
-    # are errors. An OSError gets the URL as its second argument.
-    if o.version is None:
-        for url in o.urls:
-            request(o, url, "/.upip-tx/j")
-            if o.code != 404:
-                break
-        o.urls = None  # (done with: not left on the heap)
-        o.step = "json"
-    else:
+    # The release's JSON (o.version None), saved as the stage's "j" (o.src:
+    # the URL that answered; o.step "json"): a pin asks /NAME/VER/json
+    # first, then the project's JSON (mirrors may not serve the former); a
+    # name the index does not know is tried with micropython- in front.
+    # Then the archive, o.url, saved as "a"; its sha256 must be o.sha256
+    # (o.step "deflate"). Statuses other than 200 (and 404 for the JSON) are
+    # errors. An OSError gets the URL as its second argument.
+    if o.version is not None:
         request(o, o.url, "/.upip-tx/a")
         o.step = "deflate"
+        return
+    # (the prefix as norm() spells it)
+    mp = o.name.lower().replace("_", "-").replace(".", "-")[:12] == "micropython-"
+    for n in [o.name] if mp else [o.name, "micropython-" + o.name]:
+        for v in ["/" + o.target, ""] if o.target else [""]:
+            if request(o, "{}/{}{}/json".format(o.index, n, v), "/.upip-tx/j") != 404:
+                o.step = "json"
+                return
+    raise UpipError("no such project (nor micropython-{}) on {}".format(o.name, o.index))
 
 
 def request(o, url, path):
-    # GET url -> o.code (the HTTP status), the body saved as DIR + path;
+    # GET url -> the HTTP status, the body saved as DIR + path;
     # nothing is kept (the inflate window comes next, and wants the heap
     # as it was).
     import binascii
@@ -59,7 +63,7 @@ def request(o, url, path):
             line = s.readline()
             if not line:
                 raise UpipError(url + " closed the connection")
-            o.code = int(line.split(None, 2)[1])
+            code = int(line.split(None, 2)[1])
             n, chunked, loc = -1, 0, None  # n: body bytes left, -1: until close
             while True:
                 line = s.readline()
@@ -73,7 +77,7 @@ def request(o, url, path):
                     chunked, n = 1, 0
                 elif k == b"location":
                     loc = v
-            if o.code in (301, 302, 303, 307, 308) and loc:
+            if code in (301, 302, 303, 307, 308) and loc:
                 s.close()
                 here = url[:url.rfind("/") + 1]
                 url = loc.decode()
@@ -82,11 +86,11 @@ def request(o, url, path):
                 if json:
                     o.src = url
                 continue
-            if o.code == 404 and json:
+            if code == 404 and json:
                 s.close()
-                return
-            if o.code != 200:
-                raise UpipError("{} answered HTTP {}".format(url, o.code))
+                return code
+            if code != 200:
+                raise UpipError("{} answered HTTP {}".format(url, code))
             sha = hashlib.sha256()
             b = memoryview(bytearray(512))
             with open(o.path + path, "wb") as f:
@@ -117,7 +121,7 @@ def request(o, url, path):
             if not json and sha != o.sha256:
                 raise UpipError("sha256 of {} is {}, the index says {}: corrupt or tampered "
                                 "with".format(url, sha, o.sha256))
-            return
+            return code
         except OSError as e:
             s.close()
             raise OSError(e.args[0] if e.args else 0, url)

@@ -8,17 +8,12 @@ from upip import UpipError
 
 def run(o):
     # -> o.name (as the index spells it), o.version, o.url, o.sha256 (o.step
-    # "get", for the archive) for
-    # o.name (o.target: a pin), from the first of o.urls that did not answer
-    # 404 (o.src): a pin asks /NAME/VER/json first, then the project's JSON
-    # (mirrors may not serve the former); unknown names are tried with
-    # micropython- in front.
+    # "get", for the archive) for o.name (o.target: a pin), from the JSON get
+    # saved (o.src: where from).
     # Without a pin: the sdist in "urls" (the latest release); with one:
     # the one in "releases"[pin] (in /NAME/VER/json, in "urls"). A yanked
     # file is taken only when pinned. url is None when the release has no
     # sdist, version None when the pin is missing.
-    if o.code == 404:
-        raise UpipError("no such project (nor micropython-{}) on {}".format(o.name, o.index))
     n, _, pin = o.src[len(o.index) + 1:-5].partition("/")
     want = o.target.encode() if o.target and not pin else None  # in "releases"
     st = []  # open containers: 123 "{" or 91 "["

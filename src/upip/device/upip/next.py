@@ -6,7 +6,7 @@ from upip.core import dists, norm
 
 
 def run(o):
-    # The next package to install: o.name, o.target, o.urls set, o.step
+    # The next package to install: o.name, o.target, o.flags set, o.step
     # "get"; or, when none is left, o.step "store" (the commit).
     # The queue is read from the top each time; the names before o.pos
     # were taken (or found installed) already.
@@ -38,11 +38,7 @@ def run(o):
         if rng:
             print("warning: {}{}: the device takes the newest release (upip on a PC "
                   "resolves ranges)".format(name, rng))
-        o.name, o.target, o.flags, o.urls = name, pin, flags, []
-        for n in [name] if key[:12] == "micropython-" else [name, "micropython-" + name]:
-            if pin:
-                o.urls.append("{}/{}{}/json".format(o.index, n, "/" + pin))
-            o.urls.append("{}/{}{}/json".format(o.index, n, ""))
+        o.name, o.target, o.flags = name, pin, flags
         o.version = None  # (get fetches the JSON first)
         o.step = "get"
         f.close()
