@@ -16,10 +16,9 @@ def fill(stream, buf):
 
 
 def run(o):
-    # Stage the files of the tar in the stage's "t" -> o.data [(slot, path,
-    # sha256, size)], o.modules (True for a standard sdist, one with setup.py
-    # or pyproject.toml), o.count (the next free slot), the metadata files
-    # (below); o.step "update".
+    # Stage every file of the tar in the stage's "t" -> o.data [(slot, path,
+    # sha256, size)], o.count (the next free slot); o.step "update", which
+    # picks the dist's files and reads its metadata.
     import binascii
     import hashlib
     import os
@@ -27,7 +26,6 @@ def run(o):
     slot = o.count
     files = []  # (slot, path, sha256, size)
     seen = set()
-    build = False
     longname = None
     d = open(o.path + "/.upip-tx/t", "rb")
     try:
@@ -102,27 +100,8 @@ def run(o):
             if why:
                 raise UpipError("refusing archive member {}: {}".format(name.decode(), why))
             seen.add(rel)
-            low = rel.lower()
-            # The metadata update reads: "h" the sdist's PKG-INFO, "e" the
-            # .egg-info's, "r" requires.txt, "k" top_level.txt
-            meta = None
-            if low == b"pkg-info":
-                meta = "/.upip-tx/h"
-            elif low[-19:] == b".egg-info/pkg-info":
-                meta = "/.upip-tx/e"
-            elif low[-22:] == b".egg-info/requires.txt":
-                meta = "/.upip-tx/r"
-            elif low[-23:] == b".egg-info/top_level.txt":
-                meta = "/.upip-tx/k"
-            elif rel in (b"setup.py", b"pyproject.toml", b"setup.cfg"):
-                build = True
-            if meta is None and (rel[:6] == b"setup." or rel[:6] == b"README" or
-                                 b".egg-info" in rel or b"__pycache__" in rel or
-                                 rel[-4:] == b".pyc"):
-                d.seek(blocks * 512, 1)
-                continue
             h = hashlib.sha256()
-            with open(o.path + (meta or "/.upip-tx/n" + str(slot)), "wb") as w:
+            with open(o.path + "/.upip-tx/n" + str(slot), "wb") as w:
                 left = size
                 while left > 0:
                     fill(d, b)
@@ -130,11 +109,10 @@ def run(o):
                     h.update(b[:k])
                     w.write(b[:k])
                     left -= k
-            if meta is None:
-                files.append((slot, rel.decode(), binascii.hexlify(h.digest()).decode(), size))
-                slot += 1
+            files.append((slot, rel.decode(), binascii.hexlify(h.digest()).decode(), size))
+            slot += 1
     finally:
         d.close()
     os.remove(o.path + "/.upip-tx/t")
-    o.data, o.count, o.modules = files, slot, build
+    o.data, o.count = files, slot
     o.step = "update"

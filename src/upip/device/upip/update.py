@@ -1,17 +1,18 @@
-# upip device client: the step after unpack: write the dist's records into
-# the stage, drop the files that are not installed, queue its dependencies.
+# upip device client: the step after unpack: pick the dist's files out of
+# what unpack staged, read its metadata, write its records into the stage,
+# drop the rest, queue its dependencies.
 import os
 
 
-def read(o, name, buf, mode):
-    # The lines of a metadata file unpack staged (then removed), None if
-    # there is none: Requires-Dist headers (mode 1, until the blank line
+def read(o, slot, buf, mode):
+    # The lines of the metadata file staged in slot (then removed), None if
+    # slot is None: Requires-Dist headers (mode 1, until the blank line
     # that ends them), or the lines before any [section] (mode 0:
     # requires.txt, top_level.txt).
-    try:
-        stream = open(o.path + name, "rb")
-    except OSError:
+    if slot is None:
         return None
+    name = "/.upip-tx/n" + str(slot)
+    stream = open(o.path + name, "rb")
     data = []
     line = b""
     done = False
@@ -47,23 +48,48 @@ def read(o, name, buf, mode):
 
 
 def run(o):
-    # After unpacking: write the dist's records, drop what is not installed,
-    # queue its dependencies (Requires-Dist in PKG-INFO, else requires.txt).
+    # Dependencies: Requires-Dist in PKG-INFO, else requires.txt. A standard
+    # sdist (setup.py, pyproject.toml or setup.cfg) installs only its
+    # packages and modules (top_level.txt, else found by select); upip's
+    # own sdists, all their files.
     b = memoryview(bytearray(512))
-    h, e, r = read(o, "/.upip-tx/h", b, 1), read(o, "/.upip-tx/e", b, 1), read(
-        o, "/.upip-tx/r", b, 0)  # (each read, so that none is left for the next dist)
+    meta = [None, None, None, None]  # the slots of PKG-INFO, the .egg-info's
+    # PKG-INFO, requires.txt, top_level.txt
+    build = False
+    files = []
+    for f in o.data:
+        rel = f[1].encode()  # (bytes: a b"..." literal is no qstr)
+        low = rel.lower()
+        k = -1
+        if low == b"pkg-info":
+            k = 0
+        elif low[-19:] == b".egg-info/pkg-info":
+            k = 1
+        elif low[-22:] == b".egg-info/requires.txt":
+            k = 2
+        elif low[-23:] == b".egg-info/top_level.txt":
+            k = 3
+        elif rel in (b"setup.py", b"pyproject.toml", b"setup.cfg"):
+            build = True
+        if k >= 0:
+            meta[k] = f[0]
+        elif (rel[:6] == b"setup." or rel[:6] == b"README" or b".egg-info" in rel or
+              b"__pycache__" in rel or rel[-4:] == b".pyc"):
+            os.remove(o.path + "/.upip-tx/n" + str(f[0]))
+        else:
+            files.append(f)
+    h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
     deps = h or e or r or []
-    top = read(o, "/.upip-tx/k", b, 0) or []
     chosen = None
-    if o.modules:  # a standard sdist: only its packages and modules
+    if build:
         from upip.select import run as select
-        chosen = select([x[1] for x in o.data], top)
+        chosen = select([x[1] for x in files], top or [])
     with open(o.path + "/.upip-tx/new", "ab") as out:
         out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
                                                        o.url).encode())
         for r in deps:
             out.write(b"req\t" + r.encode() + b"\n")
-        for n, rel, h, size in o.data:
+        for n, rel, h, size in files:
             dest = rel if chosen is None else chosen.get(rel)
             if dest:
                 out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
