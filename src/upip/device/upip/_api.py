@@ -36,6 +36,7 @@ def installed(path=None):
 def uninstall(pkg_or_list, path=None):
     # one journaled commit that removes the dists and the files only they own
     from upip.store import commit
+    from upip.sync import flush
     path = find(path)
     keys = set()
     for n in [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list:
@@ -53,6 +54,7 @@ def uninstall(pkg_or_list, path=None):
     try:
         open(path + "/.upip-tx/new", "w").close()
         commit(path, keys, made, False, memoryview(bytearray(512)))
+        flush(path)
         ok = True
     finally:
         if not ok:

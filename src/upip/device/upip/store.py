@@ -1,27 +1,30 @@
-# upip device client: commit staged dists into the image. The journal lists
-# mkdir, del and put moves in that order, as the host's does; core undoes them
-# after a failure or a crash.
+# upip device client: plan the commit of staged dists into the image: check
+# for conflicts, stage the new records file, write the journal of moves
+# (mkdir, del and put, in that order, as the host's), which sync makes and
+# core undoes after a failure or a crash.
 import os
 
 from upip import UpipError
-from upip.core import norm, oserror, readlines, remove, rollback, stat
+from upip.core import norm, oserror, readlines, stat
 
 
 def run(o):
-    # The last step of an install: move the staged dists (DIR/.upip-tx/new)
-    # into DIR in one journaled step (o.mkdir: the folders made for DIR,
-    # for the journal). o.step None when done.
+    # The install's last step but one: plan the commit of the staged dists
+    # (DIR/.upip-tx/new) into DIR: the new records file staged, the moves
+    # written to the journal (o.mkdir: the folders made for DIR); sync makes
+    # them (o.step "sync").
     try:
         commit(o.path, set(), o.mkdir, o.force, memoryview(bytearray(512)))
     except MemoryError:
         raise UpipError(o.path + ": out of memory while committing")
     except OSError as e:
         raise UpipError("{}: cannot commit: {}".format(o.path, oserror(e)))
-    o.step = None
+    o.step = "sync"
 
 
 def commit(path, gone, made, force, buf):
-    # ... and drop the dists whose keys are in gone (uninstall)
+    # ... and drop the dists whose keys are in gone (uninstall): the
+    # journal, ready for sync.flush
     new = {}  # image path -> [slot, sha256, dist name]
     name = None
     for p in readlines(path + "/.upip-tx/new"):
@@ -95,31 +98,6 @@ def commit(path, gone, made, force, buf):
             j.write("\t".join([op[0], str(op[1]), op[2]]) + "\n")
     if hasattr(os, "sync"):
         os.sync()
-    try:
-        for op, i, rel in ops:
-            t = path + "/" + rel
-            if op == "mkdir":
-                os.mkdir(t)
-                continue
-            if stat(t):
-                if stat(t) & 0x4000:
-                    raise UpipError("{} is a directory in the image".format(t))
-                os.rename(t, path + "/.upip-tx/o" + str(i))
-            if op == "put":
-                os.rename(path + "/.upip-tx/n" + str(i), t)
-        os.rename(path + "/.upip-tx/journal", path + "/.upip-tx/committed")
-    except BaseException:
-        rollback(path)
-        raise
-    remove(path + "/.upip-tx")
-    for rel in old:
-        d = rel
-        while "/" in d:
-            d = d[:d.rfind("/")]
-            try:
-                os.rmdir(path + "/" + d)
-            except OSError:
-                break
 
 
 def sha256(p, buf):
