@@ -12,4 +12,10 @@ def run(o, e):
         e = oserror(e)
     elif not isinstance(e, UpipError):
         return e
+    elif e.args and type(e.args[0]) is int:  # unpack refused a member: (why, name, link)
+        e = "refusing archive member {}: {}".format(e.args[1], (
+            "backslash or control character in the path", "absolute path",
+            "path with '..' escapes the target", "listed twice", "link to absolute path {}",
+            "link to {} points outside the archive", "hard link (refused)",
+            "device node or FIFO", "unsupported member type")[e.args[0] - 1].format(e.args[2]))
     return UpipError("{}: {}".format(o.name or o.path, e))

@@ -59,31 +59,33 @@ def run(o):
                 continue
             parts = [p for p in name.split(b"/") if p and p != b"."]
             rel = b"/".join(parts[1:])
-            why = None
+            # why: a reason to refuse the member, as a number throw puts in
+            # words (the words would be on the heap while this step runs)
+            why = t = 0
             for c in name:
                 if c in (0, 9, 10, 13, 92):
-                    why = "backslash or control character in the path"
+                    why = 1  # a backslash or control character in the path
             if why:
                 pass
             elif name[:1] == b"/" or name[1:2] == b":":
-                why = "absolute path"
+                why = 2  # an absolute path
             elif b".." in parts:
-                why = "path with '..' escapes the target"
+                why = 3  # ..
             elif not rel or kind == 53:  # the top folder, directories
                 d.seek(blocks * 512, 1)
                 continue
             elif rel in seen:
-                why = "listed twice"
+                why = 4  # listed twice
             elif kind == 50:  # symbolic link: refused if it leaves, never written
                 t = bytes(b[157:257]).split(b"\0")[0]
                 depth = len(parts) - 1
                 if not t or t[:1] == b"/" or b"\\" in t:
-                    why = "link to absolute path " + t.decode()
+                    why = 5  # a link to an absolute path
                 for p in t.split(b"/"):
                     if p == b"..":
                         depth -= 1
                         if depth < 0 and not why:
-                            why = "link to {} points outside the archive".format(t.decode())
+                            why = 6  # a link out of the archive
                     elif p and p != b".":
                         depth += 1
                 if not why:
@@ -92,13 +94,13 @@ def run(o):
                         rel.decode(), t.decode()))
                     continue
             elif kind == 49:
-                why = "hard link (refused)"
+                why = 7  # a hard link
             elif kind in (51, 52, 54):
-                why = "device node or FIFO"
+                why = 8  # a device node or FIFO
             elif kind not in (48, 55, 0):
-                why = "unsupported member type"
+                why = 9  # another member type
             if why:
-                raise UpipError("refusing archive member {}: {}".format(name.decode(), why))
+                raise UpipError(why, name.decode(), t and t.decode())
             seen.add(rel)
             h = hashlib.sha256()
             with open(o.path + "/.upip-tx/n" + str(slot), "wb") as w:
