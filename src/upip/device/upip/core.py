@@ -1,9 +1,7 @@
-# upip device client: what the image's bookkeeping (next, store, _api)
-# shares: package names, reading records-style files (the records file DIR/.upip-records
-# and the stage's new and journal: tab-separated lines, as the host writes
-# them), files, and undoing the stage DIR/.upip-tx (n<i> new files, o<i>
-# replaced ones, the journal of moves, undone in reverse after a failure or
-# a crash: the host and the device can each finish or undo the other's).
+# upip device client: what the image's bookkeeping (next, store, sync,
+# _api) shares: package names, reading records-style files (the records file
+# DIR/.upip-records and the stage's new and journal: tab-separated lines, as
+# the host writes them), and files.
 # Paths in the stage are spelled out whole ("/.upip-tx/journal"): a string
 # longer than 10 characters is no qstr, and is freed with the module.
 import os
@@ -60,38 +58,3 @@ def remove(path):
         os.rmdir(path)
     elif stat(path):
         os.remove(path)
-
-
-def rollback(path):
-    ops = [p for p in readlines(path + "/.upip-tx/journal") if len(p) == 3]
-    for op, i, rel in reversed(ops):
-        if op == "root":
-            continue
-        t = path + "/" + rel
-        if op == "mkdir":
-            try:
-                os.rmdir(t)
-            except OSError:
-                pass
-            continue
-        if op == "put" and not stat(path + "/.upip-tx/n" + i) and stat(t):
-            os.remove(t)
-        if stat(path + "/.upip-tx/o" + i):
-            os.rename(path + "/.upip-tx/o" + i, t)
-    remove(path + "/.upip-tx")
-    for op, i, rel in reversed(ops):
-        if op == "root":
-            try:
-                os.rmdir(rel)
-            except OSError:
-                break
-
-
-def oserror(e):
-    # An OSError as one line; get puts the URL in its second argument.
-    n = e.args[0] if e.args else 0
-    why = {28: "no space left on device", 27: "file too large (disk full?)",
-           110: "timed out", 116: "timed out",
-           104: "connection reset", 111: "connection refused", 113: "no route to host",
-           5: "input/output error"}.get(n, "error {} (errno)".format(n))
-    return why if len(e.args) < 2 else "{}: {}".format(e.args[1], why)

@@ -3,7 +3,7 @@
 import os
 
 from upip import UpipError
-from upip.core import remove, rollback, stat
+from upip.core import remove, stat
 
 
 def find(path):
@@ -22,6 +22,7 @@ def find(path):
             raise UpipError("no .../lib folder on sys.path: pass a path")
     if stat(path + "/.upip-tx"):
         if not stat(path + "/.upip-tx/committed") and stat(path + "/.upip-tx/journal"):
+            from upip.sync import rollback  # (only then: its name stays on the heap)
             rollback(path)
             print("warning: undid an install that was interrupted; {} is as before".format(
                 path))

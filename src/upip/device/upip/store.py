@@ -5,7 +5,7 @@
 import os
 
 from upip import UpipError
-from upip.core import norm, oserror, readlines, stat
+from upip.core import norm, readlines, stat
 
 
 def run(o):
@@ -17,8 +17,8 @@ def run(o):
         commit(o.path, set(), o.mkdir, o.force, memoryview(bytearray(512)))
     except MemoryError:
         raise UpipError(o.path + ": out of memory while committing")
-    except OSError as e:
-        raise UpipError("{}: cannot commit: {}".format(o.path, oserror(e)))
+    except OSError as e:  # (throw puts the errno in words)
+        raise OSError(e.args[0] if e.args else 0, o.path + ": cannot commit")
     o.step = "sync"
 
 

@@ -1,10 +1,12 @@
 # upip device client: the last step of an install: make the moves the
-# journal lists (store wrote it), then drop the stage. After a failure, or
-# on the next run after a crash, core undoes them.
+# journal lists (store wrote it), then drop the stage; or undo them, after
+# a failure or, on the next run, a crash. The stage DIR/.upip-tx holds n<i>
+# new files, o<i> replaced ones and the journal of moves, undone in reverse:
+# the host and the device can each finish or undo the other's.
 import os
 
 from upip import UpipError
-from upip.core import oserror, readlines, remove, rollback, stat
+from upip.core import readlines, remove, stat
 
 
 def run(o):
@@ -12,8 +14,8 @@ def run(o):
         flush(o.path)
     except MemoryError:
         raise UpipError(o.path + ": out of memory while committing")
-    except OSError as e:
-        raise UpipError("{}: cannot commit: {}".format(o.path, oserror(e)))
+    except OSError as e:  # (throw puts the errno in words)
+        raise OSError(e.args[0] if e.args else 0, o.path + ": cannot commit")
     o.step = None
 
 
@@ -41,5 +43,30 @@ def flush(path):
             rel = rel[:rel.rfind("/")]
             try:
                 os.rmdir(path + "/" + rel)
+            except OSError:
+                break
+
+
+def rollback(path):
+    ops = [p for p in readlines(path + "/.upip-tx/journal") if len(p) == 3]
+    for op, i, rel in reversed(ops):
+        if op == "root":
+            continue
+        t = path + "/" + rel
+        if op == "mkdir":
+            try:
+                os.rmdir(t)
+            except OSError:
+                pass
+            continue
+        if op == "put" and not stat(path + "/.upip-tx/n" + i) and stat(t):
+            os.remove(t)
+        if stat(path + "/.upip-tx/o" + i):
+            os.rename(path + "/.upip-tx/o" + i, t)
+    remove(path + "/.upip-tx")
+    for op, i, rel in reversed(ops):
+        if op == "root":
+            try:
+                os.rmdir(rel)
             except OSError:
                 break
