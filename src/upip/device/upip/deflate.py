@@ -42,10 +42,8 @@ def run(o):
                             i = (int(bytes(b[124:136]).split(b"\0")[0].strip() or b"0", 8)
                                  if not b[124] & 0x80 else _BIG + 1)
                             size += i
-                            if i > _BIG or size > 2 * _BIG:
-                                raise UpipError("refusing archive member {}: too large to "
-                                                "unpack".format(bytes(b[:100]).split(
-                                                    b"\0")[0].decode()))
+                            if i > _BIG or size > 2 * _BIG:  # (throw words the numbers)
+                                raise UpipError(10, bytes(b[:100]).split(b"\0")[0].decode())
                             top += (i + 511) // 512 * 512
                     pos += k
                     w.write(b[:k])
@@ -55,14 +53,13 @@ def run(o):
         except MemoryError:
             if n == 12:
                 raise
-            raise UpipError("the archive needs a 32 KiB inflate window and there is not "
-                            "enough memory (sdists built by upip use 4 KiB)")
+            raise UpipError(11)  # no room for a 32 KiB window
         except ValueError:  # a size field that is no octal number
-            raise UpipError("the archive is corrupt")
+            raise UpipError(12)  # corrupt
         except OSError as e:
             if not e.args or e.args[0] != 22:  # EINVAL: a back-reference beyond the
                 raise  # window (try a bigger one), or a corrupt stream
         finally:
             d = None
             f.close()
-    raise UpipError("the archive is corrupt")
+    raise UpipError(12)

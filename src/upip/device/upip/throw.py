@@ -12,12 +12,19 @@ def run(o, e):
         e = oserror(e)
     elif not isinstance(e, UpipError):
         return e
-    elif e.args and type(e.args[0]) is int:  # unpack refused a member: (why, name, link)
-        e = "refusing archive member {}: {}".format(e.args[1], (
-            "backslash or control character in the path", "absolute path",
-            "path with '..' escapes the target", "listed twice", "link to absolute path {}",
-            "link to {} points outside the archive", "hard link (refused)",
-            "device node or FIFO", "unsupported member type")[e.args[0] - 1].format(e.args[2]))
+    elif e.args and type(e.args[0]) is int:
+        # An error by number, from deflate or unpack (their words would be on
+        # the heap while they run); 1-10 refuse a member: (number, its name,
+        # a link's target)
+        a = e.args
+        e = ("backslash or control character in the path", "absolute path",
+             "path with '..' escapes the target", "listed twice", "link to absolute path {2}",
+             "link to {2} points outside the archive", "hard link (refused)",
+             "device node or FIFO", "unsupported member type", "too large to unpack",
+             "the archive needs a 32 KiB inflate window and there is not enough memory "
+             "(sdists built by upip use 4 KiB)", "the archive is corrupt")[a[0] - 1].format(*a)
+        if a[0] <= 10:
+            e = "refusing archive member {}: {}".format(a[1], e)
     return UpipError("{}: {}".format(o.name or o.path, e))
 
 
