@@ -13,16 +13,22 @@ def run(o, e):
     elif not isinstance(e, UpipError):
         return e
     elif e.args and type(e.args[0]) is int:
-        # An error by number, from deflate or unpack (their words would be on
-        # the heap while they run); 1-10 refuse a member: (number, its name,
-        # a link's target)
+        # An error by number, from get, deflate or unpack (their words would
+        # be on the heap while they run): (number, what it names...); 1-10
+        # refuse an archive member: (number, its name, a link's target)
         a = e.args
         e = ("backslash or control character in the path", "absolute path",
              "path with '..' escapes the target", "listed twice", "link to absolute path {2}",
              "link to {2} points outside the archive", "hard link (refused)",
              "device node or FIFO", "unsupported member type", "too large to unpack",
              "the archive needs a 32 KiB inflate window and there is not enough memory "
-             "(sdists built by upip use 4 KiB)", "the archive is corrupt")[a[0] - 1].format(*a)
+             "(sdists built by upip use 4 KiB)", "the archive is corrupt",
+             "no such project (nor micropython-{1}) on {2}", "unsupported URL {1}",
+             "cannot resolve host {1}", "{1} closed the connection", "{1} answered HTTP {2}",
+             "{1}: connection closed mid-body",
+             "sha256 of {1} is {2}, the index says {3}: corrupt or tampered with",
+             "too many redirects at {1}", "cannot read the CA file {1}",
+             "TLS with {1} failed: {2}")[a[0] - 1].format(*a)
         if a[0] <= 10:
             e = "refusing archive member {}: {}".format(a[1], e)
     return UpipError("{}: {}".format(o.name or o.path, e))
