@@ -344,7 +344,8 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
             assert old is not None
             report.unchanged.append(Item.of(old, old.requested or res.requested))
             if res.requested and not old.requested:
-                records[key] = DistRecord(**{**vars(old), "requested": True})
+                records[key] = DistRecord(old.name, old.version, True, old.sha256, old.source,
+                                           old.requires, old.files)
             continue
         loaded = load(res.cand)
         paths = list(loaded.dist.files)
