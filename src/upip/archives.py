@@ -21,10 +21,10 @@ import posixpath
 import stat
 import tarfile
 import zlib
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .errors import CorruptArchive, UnsafeArchive
+from .slotted import Slotted
 
 
 class Limits(NamedTuple):
@@ -35,10 +35,15 @@ class Limits(NamedTuple):
     max_members: int = 20000
 
 
-@dataclass
-class ArchiveContents:
-    files: dict[str, bytes] = field(default_factory=dict)  # member path -> bytes
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (member, why)
+class ArchiveContents(Slotted):  # not @dataclass: created at every start (upip.slotted)
+    __slots__ = ("files", "skipped")
+    files: dict[str, bytes]  # member path -> bytes
+    skipped: list[tuple[str, str]]  # (member, why)
+
+    def __init__(self, files: dict[str, bytes] | None = None,
+                 skipped: list[tuple[str, str]] | None = None) -> None:
+        self.files = {} if files is None else files
+        self.skipped = [] if skipped is None else skipped
 
 
 def clean_member_path(archive: str, name: str) -> str | None:

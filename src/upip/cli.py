@@ -428,6 +428,7 @@ def _target(args: argparse.Namespace) -> Path:
 
 def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
     from .installer import Options, install
+    from .sources.pypi_json import DEFAULT_INDEX
     from .specs import RequirementsFile, parse_spec, read_requirements
 
     if args.mpy and not re.fullmatch(r"v?\d+(\.\d+){0,2}", args.mpy):
@@ -440,7 +441,7 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
     if not wanted.specs:
         raise UpipError("nothing to install: give a SPEC or -r FILE (see upip install --help)")
     options = Options(
-        index_url=args.index_url or wanted.index_url or Options.index_url,
+        index_url=args.index_url or wanted.index_url or DEFAULT_INDEX,
         extra_index_urls=args.extra_index_url + wanted.extra_index_urls,
         find_links=[Path(d) for d in args.find_links] + wanted.find_links,
         no_deps=args.no_deps, upgrade=args.upgrade, force_reinstall=args.force_reinstall,
@@ -541,6 +542,7 @@ def cmd_manifest(args: argparse.Namespace, reporter: Any) -> int:
 def cmd_freeze(args: argparse.Namespace, reporter: Any) -> int:
     from .freeze import freeze_port
     from .installer import Options
+    from .sources.pypi_json import DEFAULT_INDEX
     from .specs import RequirementsFile, parse_spec, read_requirements
 
     wanted = RequirementsFile()
@@ -549,7 +551,7 @@ def cmd_freeze(args: argparse.Namespace, reporter: Any) -> int:
     wanted.specs += [parse_spec(s, "command line") for s in args.specs]
     if not wanted.specs and not args.clean:
         raise UpipError("nothing to freeze: give a SPEC or -r FILE (see upip freeze --help)")
-    options = Options(index_url=args.index_url or wanted.index_url or Options.index_url)
+    options = Options(index_url=args.index_url or wanted.index_url or DEFAULT_INDEX)
     done = freeze_port(Path(args.port_dir), wanted.specs, options, clean=args.clean,
                        budget=args.budget, reporter=reporter)
     if not args.quiet:

@@ -157,7 +157,8 @@ def compile_image(root: Path, options: CompileOptions, reporter: Reporter | None
                 report.compiled.append(f.path)
             else:
                 files.append(f)
-        records[key] = DistRecord(**{**vars(rec), "files": sorted(files, key=lambda f: f.path)})
+        records[key] = DistRecord(rec.name, rec.version, rec.requested, rec.sha256, rec.source,
+                                 rec.requires, sorted(files, key=lambda f: f.path))
         report.packages.append(rec.name)
     report.unowned = [p for p in image.unowned() if p.endswith(".py")]
     if dry_run or not report.compiled:

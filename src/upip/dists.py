@@ -24,12 +24,12 @@ import hashlib
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from .archives import ArchiveContents, Limits, read_archive
 from .errors import CorruptArchive
+from .slotted import Slotted
 
 SKIP_TOP_LEVEL = frozenset({
     "test", "tests", "testing", "doc", "docs", "example", "examples", "benchmark",
@@ -42,14 +42,20 @@ PRUNE_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", 
                         ".ruff_cache"})
 
 
-@dataclass
-class Distribution:
+class Distribution(Slotted):  # not @dataclass: created at every start (upip.slotted)
+    __slots__ = ("name", "version", "requires", "files", "skipped", "kind")
     name: str
     version: str
     requires: list[str]
     files: dict[str, bytes]  # image path -> content
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (member, why)
-    kind: str = "sdist"
+    skipped: list[tuple[str, str]]  # (member, why)
+    kind: str
+
+    def __init__(self, name: str, version: str, requires: list[str], files: dict[str, bytes],
+                 skipped: list[tuple[str, str]] | None = None, kind: str = "sdist") -> None:
+        self.name, self.version, self.requires, self.files = name, version, requires, files
+        self.skipped = [] if skipped is None else skipped
+        self.kind = kind
 
 
 # -- metadata ----------------------------------------------------------------

@@ -21,12 +21,12 @@ import contextlib
 import os
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 from .errors import ImageError
 from .report import Reporter
+from .slotted import Slotted
 from .specs import normalize
 
 RECORDS_NAME = ".upip-records"
@@ -35,22 +35,35 @@ RESERVED = (RECORDS_NAME, STAGE_NAME)
 HEADER = "upip-records\t1"
 
 
-@dataclass
-class FileRecord:
+# Plain slotted classes, not @dataclass: they are created at every start
+# (see upip.slotted).
+class FileRecord(Slotted):
+    __slots__ = ("path", "sha256", "size")
     path: str
     sha256: str
     size: int
 
+    def __init__(self, path: str, sha256: str, size: int) -> None:
+        self.path, self.sha256, self.size = path, sha256, size
 
-@dataclass
-class DistRecord:
+
+class DistRecord(Slotted):
+    __slots__ = ("name", "version", "requested", "sha256", "source", "requires", "files")
     name: str
     version: str
     requested: bool
     sha256: str
     source: str
-    requires: list[str] = field(default_factory=list)
-    files: list[FileRecord] = field(default_factory=list)
+    requires: list[str]
+    files: list[FileRecord]
+
+    def __init__(self, name: str, version: str, requested: bool, sha256: str, source: str,
+                 requires: list[str] | None = None, files: list[FileRecord] | None = None
+                 ) -> None:
+        self.name, self.version, self.requested = name, version, requested
+        self.sha256, self.source = sha256, source
+        self.requires = [] if requires is None else requires
+        self.files = [] if files is None else files
 
     @property
     def key(self) -> str:
