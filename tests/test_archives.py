@@ -104,6 +104,8 @@ def test_read_archive_dispatches_on_the_name() -> None:
     ("device", f"{TOP}/evil/dev", "device node"),
     ("fifo", f"{TOP}/evil/fifo", "FIFO"),
     ("bomb", f"{TOP}/evil/bomb.bin", "over the 33554432 limit"),
+    ("backslash", f"{TOP}/evil\\bad.py", "backslash"),
+    ("twice", f"{TOP}/evil/__init__.py", "listed twice"),
 ])
 def test_evil_sdist_is_refused(kind: str, member: str, reason: str) -> None:
     archive = f"{TOP}.tar.gz"

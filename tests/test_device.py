@@ -693,6 +693,24 @@ EVIL = {
     "device": "evil/dev",
     "fifo": "evil/fifo",
     "bomb": "evil/bomb.bin",
+    "backslash": "evil\\bad.py",
+    "twice": "evil/__init__.py",
+    "sparse": "evil/sparse.py",
+}
+
+
+EVIL_REASON = {
+    "absolute": ": absolute path",
+    "dotdot": ": path with '..' escapes the target",
+    "link-outside": ": link to absolute path /etc/passwd",
+    "link-escape": ": link to ../../../../etc/x points outside the archive",
+    "hardlink": ": hard link (refused)",
+    "device": ": device node or FIFO",
+    "fifo": ": device node or FIFO",
+    "bomb": ": too large to unpack",
+    "backslash": ": backslash or control character in the path",
+    "twice": ": listed twice",
+    "sparse": ": unsupported member type",
 }
 
 
@@ -716,6 +734,7 @@ def test_malicious_archive_is_refused(device: Device, make_index: MakeIndex, tmp
     message = error_line(result)
     assert message.startswith(f"error: micropython-evil-{kind}: refusing archive member ")
     assert EVIL[kind] in message
+    assert message.endswith(EVIL_REASON[kind]), message  # (the device words them by number)
     assert snapshot(tmp_path) == before  # neither in the target nor beside it
     assert not (tmp_path.parent / "upip-evil-dotdot.py").exists()
     assert absolute.exists() == existed

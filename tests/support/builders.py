@@ -144,6 +144,9 @@ def evil_sdist(name: str, version: str, kind: str) -> bytes:
         "hardlink": special_info(f"{top}/evil/hard.py", tarfile.LNKTYPE, f"{top}/evil/__init__.py"),
         "device": special_info(f"{top}/evil/dev", tarfile.CHRTYPE),
         "fifo": special_info(f"{top}/evil/fifo", tarfile.FIFOTYPE),
+        "backslash": file_info(f"{top}/evil\\bad.py", b"x = 1\n"),
+        "twice": file_info(f"{top}/evil/__init__.py", b"X = 2\n"),  # listed a second time
+        "sparse": special_info(f"{top}/evil/sparse.py", tarfile.GNUTYPE_SPARSE),
     }[kind] if kind != "bomb" else _bomb_member(top)
     return upip_sdist(name, version, {"evil/__init__.py": "X = 1\n"}, extra=[bad])
 
