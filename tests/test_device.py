@@ -714,6 +714,26 @@ EVIL_REASON = {
 }
 
 
+@pytest.mark.parametrize(("kind", "cause"), [
+    ("not-gzip", "the archive is corrupt"),
+    ("truncated", "the archive is truncated"),
+])
+def test_corrupt_archive_is_one_error_line(device: Device, make_index: MakeIndex,
+                                           tmp_path: Path, kind: str, cause: str) -> None:
+    # The index's sha256 matches these bytes: what fails is the archive itself.
+    good = upip_sdist("micropython-fx-broken", "1.0", {"broken.py": "X = 1\n" * 200})
+    data = {"not-gzip": b"this is not a gzip stream " * 40,
+            "truncated": good[:len(good) // 2]}[kind]
+    server = make_index([*catalog(), Dist("micropython-fx-broken", "1.0",
+                                          "micropython-fx-broken-1.0.tar.gz", data)])
+    lib = tmp_path / "lib"
+    before = populated(device, lib, server)
+    result = install(device, lib, server, "micropython-fx-broken")
+    assert result.returncode == 1
+    assert error_line(result) == f"error: micropython-fx-broken: {cause}"
+    assert snapshot(lib) == before
+
+
 @functools.cache
 def evil_dists() -> tuple[Dist, ...]:
     return tuple(Dist(f"micropython-evil-{kind}", "1.0", f"micropython-evil-{kind}-1.0.tar.gz",

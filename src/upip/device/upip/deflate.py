@@ -56,6 +56,8 @@ def run(o):
             raise UpipError(11)  # no room for a 32 KiB window
         except ValueError:  # a size field that is no octal number
             raise UpipError(12)  # corrupt
+        except EOFError:  # the stream ends early
+            raise UpipError(23)  # truncated
         except OSError as e:
             if not e.args or e.args[0] != 22:  # EINVAL: a back-reference beyond the
                 raise  # window (try a bigger one), or a corrupt stream

@@ -10,8 +10,8 @@ def run(o, e):
         e = "out of memory"
     elif isinstance(e, OSError):
         e = oserror(e)
-    elif not isinstance(e, UpipError):
-        return e
+    elif not isinstance(e, UpipError):  # a bug, or a case no step foresaw: still one line
+        e = "{}: {}".format(type(e).__name__, e)
     elif e.args and type(e.args[0]) is int:
         # An error by number, from get, deflate or unpack (their words would
         # be on the heap while they run): (number, what it names...); 1-10
@@ -28,7 +28,7 @@ def run(o, e):
              "{1}: connection closed mid-body",
              "sha256 of {1} is {2}, the index says {3}: corrupt or tampered with",
              "too many redirects at {1}", "cannot read the CA file {1}",
-             "TLS with {1} failed: {2}")[a[0] - 1].format(*a)
+             "TLS with {1} failed: {2}", "the archive is truncated")[a[0] - 1].format(*a)
         if a[0] <= 10:
             e = "refusing archive member {}: {}".format(a[1], e)
     return UpipError("{}: {}".format(o.name or o.path, e))
