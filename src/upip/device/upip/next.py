@@ -12,38 +12,36 @@ def run(o):
     # were taken (or found installed) already.
     seen = set()
     n = 0
-    f = open(o.path + "/.upip-tx/q")
-    for line in f:
-        n += 1
-        p = parse(line[2:])
-        if p is None:
-            continue
-        name, pin, rng = p
-        key = norm(name)
-        if key in seen:
-            continue
-        seen.add(key)
-        if n <= o.pos:
-            continue
-        o.pos = n
-        flags = int(line[:1])
-        have = None
-        for p in dists(o.path):
-            if norm(p[1]) in (key, "micropython-" + key):
-                have = p[2]
-        if have is not None and (pin is None or pin == have):
-            if flags:
-                print("{} {} is already installed".format(name, have))
-            continue
-        if rng:
-            print("warning: {}{}: the device takes the newest release (upip on a PC "
-                  "resolves ranges)".format(name, rng))
-        o.name, o.target, o.flags = name, pin, flags
-        o.version = None  # (get fetches the JSON first)
-        o.step = "get"
-        f.close()
-        return
-    f.close()
+    with open(o.path + "/.upip-tx/q") as f:
+        for line in f:
+            n += 1
+            p = parse(line[2:])
+            if p is None:
+                continue
+            name, pin, rng = p
+            key = norm(name)
+            if key in seen:
+                continue
+            seen.add(key)
+            if n <= o.pos:
+                continue
+            o.pos = n
+            flags = int(line[:1])
+            have = None
+            for p in dists(o.path):
+                if norm(p[1]) in (key, "micropython-" + key):
+                    have = p[2]
+            if have is not None and (pin is None or pin == have):
+                if flags:
+                    print("{} {} is already installed".format(name, have))
+                continue
+            if rng:
+                print("warning: {}{}: the device takes the newest release (upip on a PC "
+                      "resolves ranges)".format(name, rng))
+            o.name, o.target, o.flags = name, pin, flags
+            o.version = None  # (get fetches the JSON first)
+            o.step = "get"
+            return
     o.step = "store"
 
 
