@@ -387,9 +387,13 @@ def test_disk_full_while_writing_the_journal(upip: Upip, make_index: MakeIndex,
 def start_install_and_press_ctrl_c(index: IndexServer, lib: Target
                                    ) -> tuple[subprocess.Popen[str], float]:
     """Run `upip install micropython-fx-app` and SIGINT it once its archive is requested."""
+    # The default SIGINT disposition, as in a terminal: a suite started in the
+    # background (`.ci/run &`) runs with SIGINT ignored, which children inherit,
+    # and Python then installs no KeyboardInterrupt handler at all.
     child = subprocess.Popen(
         [sys.executable, "-m", "upip", "install", "-p", str(lib), "-i", index.json_url,
-         "micropython-fx-app"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "micropython-fx-app"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 20
     while not index.requests(APP_FILE) and time.monotonic() < deadline:
         time.sleep(0.01)
