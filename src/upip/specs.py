@@ -103,18 +103,6 @@ class Spec(_SpecFields):
             return True
         return self.marker.evaluate(dict(environment or MICROPYTHON_ENVIRONMENT))
 
-    def with_name(self, name: str) -> Spec:
-        return Spec(
-            self.text,
-            name,
-            self.specifier,
-            self.extras,
-            self.marker,
-            self.path,
-            self.url,
-            self.origin,
-        )
-
     def __str__(self) -> str:
         if self.name and not (self.path or self.url):
             extras = "[{}]".format(",".join(sorted(self.extras))) if self.extras else ""
