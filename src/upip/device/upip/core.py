@@ -58,3 +58,14 @@ def remove(path):
         os.rmdir(path)
     elif stat(path):
         os.remove(path)
+
+
+def guard(path, fn, *args):
+    # fn(*args), a step of the commit into DIR (store, sync): its errors
+    # name DIR (throw puts an errno in words)
+    try:
+        fn(*args)
+    except MemoryError:
+        raise UpipError(path + ": out of memory while committing")
+    except OSError as e:
+        raise OSError(e.args[0] if e.args else 0, path + ": cannot commit")

@@ -5,7 +5,7 @@
 import os
 
 from upip import UpipError
-from upip.core import norm, readlines, stat
+from upip.core import guard, norm, readlines, stat
 
 
 def run(o):
@@ -13,12 +13,7 @@ def run(o):
     # (DIR/.upip-tx/new) into DIR: the new records file staged, the moves
     # written to the journal (o.mkdir: the folders made for DIR); sync makes
     # them (o.step "sync").
-    try:
-        commit(o.path, set(), o.mkdir, o.force, memoryview(bytearray(512)))
-    except MemoryError:
-        raise UpipError(o.path + ": out of memory while committing")
-    except OSError as e:  # (throw puts the errno in words)
-        raise OSError(e.args[0] if e.args else 0, o.path + ": cannot commit")
+    guard(o.path, commit, o.path, set(), o.mkdir, o.force, memoryview(bytearray(512)))
     o.step = "sync"
 
 

@@ -6,16 +6,11 @@
 import os
 
 from upip import UpipError
-from upip.core import readlines, remove, stat
+from upip.core import guard, readlines, remove, stat
 
 
 def run(o):
-    try:
-        flush(o.path)
-    except MemoryError:
-        raise UpipError(o.path + ": out of memory while committing")
-    except OSError as e:  # (throw puts the errno in words)
-        raise OSError(e.args[0] if e.args else 0, o.path + ": cannot commit")
+    guard(o.path, flush, o.path)
     o.step = None
 
 
