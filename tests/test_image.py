@@ -13,6 +13,7 @@ import itertools
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
@@ -287,12 +288,91 @@ def test_write_through_symlink_to_sibling_with_same_prefix_is_refused(tmp_path: 
     assert snapshot(sibling) == {}
 
 
+def test_new_folder_through_symlinked_dir_leaving_the_image_is_refused(tmp_path: Path) -> None:
+    # linked/new is missing, so it is staged whole: the one rename must be refused too
+    root = tmp_path / "lib"
+    populate(root)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (root / "linked").symlink_to(outside)
+    before = snapshot(root)
+    with pytest.raises(ImageError, match="linked/new would land outside the image"):
+        commit(root, {"linked/new/x.py": b"x\n"}, records=OLD)
+    assert snapshot(root) == before
+    assert snapshot(outside) == {}
+
+
+def test_folder_that_is_a_file_in_the_image_is_named(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    populate(root)
+    before = snapshot(root)
+    with pytest.raises(ImageError, match=r"a\.py/x\.py needs the folder a\.py, which is a file"):
+        commit(root, {"a.py/x.py": b"x\n"}, records=OLD)
+    assert snapshot(root) == before
+
+
+MANY = {**{f"pkg{i}/__init__.py": f"p{i}\n".encode() for i in range(12)},
+        **{f"pkg{i}/sub/m.py": f"m{i}\n".encode() for i in range(12)},
+        "pkg/more.py": b"more\n", "top.py": b"top\n"}
+
+
+def test_many_new_folders_are_staged_on_threads(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "lib"
+    populate(root)
+    threads = set()
+    stage_files = Transaction._stage_files
+
+    def spy(tx: Transaction, files: list[tuple[str, str, bytes]]) -> None:
+        threads.add(threading.current_thread().name)
+        stage_files(tx, files)
+
+    monkeypatch.setattr(Transaction, "_stage_files", spy)
+    commit(root, MANY, records=[*OLD, record("many", "1", MANY)])
+    assert any(name.startswith("upip-stage") for name in threads)
+    after = snapshot(root)
+    for path, data in MANY.items():
+        assert after[path] == sha(data), path
+    assert {p for p in after if after[p] != "dir"} - set(MANY) == set(OLD_FILES) | {RECORDS_NAME}
+    assert not (root / STAGE_NAME).exists()
+
+
 # -- failures during commit ----------------------------------------------------------
 
 FAULTS: dict[str, Callable[[], BaseException]] = {
     "disk-full": lambda: OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
     "ctrl-c": KeyboardInterrupt,
 }
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_failure_while_staging_on_threads_leaves_image_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
+    root = tmp_path / "lib"
+    populate(root)
+    before = snapshot(root)
+    real_open = os.open
+    calls = 0
+    lock = threading.Lock()
+
+    def failing_open(path: str, flags: int, mode: int = 0o777, **kw: int) -> int:
+        nonlocal calls
+        with lock:
+            calls += 1
+            if calls == 15:
+                raise FAULTS[fault]()
+        return real_open(path, flags, mode, **kw)
+
+    with monkeypatch.context() as m:
+        m.setattr(upip.image.os, "open", failing_open)
+        exc_type = ImageError if fault == "disk-full" else KeyboardInterrupt
+        with pytest.raises(exc_type) as info:
+            commit(root, MANY, records=[*OLD, record("many", "1", MANY)])
+    if fault == "disk-full":
+        assert "cannot stage" in str(info.value) and "No space left" in str(info.value)
+    assert snapshot(root) == before
+    assert not (root / STAGE_NAME).exists()
+
 
 
 def each_failing_move(monkeypatch: pytest.MonkeyPatch, make_root: Callable[[int], Path],
@@ -338,8 +418,8 @@ def test_failed_commit_into_existing_image_restores_it(
             assert isinstance(exc, KeyboardInterrupt)
         assert snapshot(top) == before, f"after a failure at move {n}"
         assert not (top / "parent" / "lib" / STAGE_NAME).exists()
-    # 3 deletes, 1 replaced file (2 moves), 2 new files, the records (2), the journal
-    assert failures == 10
+    # 3 deletes, 1 replaced file (2 moves), the new folder (1), the records (2), the journal
+    assert failures == 9
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -356,7 +436,7 @@ def test_failed_commit_into_new_directory_removes_it(
         assert before == {}
         assert snapshot(top) == {}, f"after a failure at move {n}"
         assert not (top / "parent").exists()
-    assert failures == 5  # 3 new files, the records, the journal
+    assert failures == 4  # a new file, the new folder, the records, the journal
 
 
 def fail_fsync(fd: int) -> None:
@@ -424,7 +504,7 @@ def test_next_run_undoes_a_commit_killed_at_any_move(
         assert image.records == {r.key: r for r in OLD}
         assert len(reporter.warnings) == 1
         assert "interrupted" in reporter.warnings[0] and str(root) in reporter.warnings[0]
-    assert crashes == 10
+    assert crashes == 9
 
 
 def test_next_run_removes_new_directory_of_a_killed_commit(

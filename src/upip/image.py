@@ -8,9 +8,9 @@ line, so the device client can read and rewrite it a line at a time::
     req<TAB>REQUIREMENT            (dependencies of the dist above, PEP 508)
     file<TAB>PATH<TAB>SHA256<TAB>SIZE
 
-A :class:`Transaction` stages every new file in ``DIR/.upip-tx/new``, checks
-it, and only then moves files into place, keeping what it replaces in
-``DIR/.upip-tx/old``. A journal written before the first move lets any failure
+A :class:`Transaction` stages every new file in ``DIR/.upip-tx``, checks it,
+and only then moves files into place, keeping what it replaces in the stage
+too. A journal written before the first move lets any failure
 (an exception, Ctrl-C, or a kill followed by the next upip run) put DIR back
 exactly as it was.
 """
@@ -201,18 +201,28 @@ class Image:
 class Transaction:
     """Stage ▸ verify ▸ commit, or leave the directory as it was.
 
-    The stage is flat: the i-th new file is ``.upip-tx/n<i>`` and the file it
-    replaces is kept as ``.upip-tx/o<i>``, so staging costs one file create per
-    file, and the journal's ``OP<TAB>i<TAB>PATH`` lines are all a rollback needs.
+    A new file whose folder the image has already is staged flat: the i-th is
+    ``.upip-tx/n<i>``, and the file it replaces is kept as ``.upip-tx/o<i>``. A
+    folder the image lacks is staged whole, as ``.upip-tx/t<i>``, and goes in
+    with one rename. The journal's ``OP<TAB>i<TAB>PATH`` lines (``del``, ``put``,
+    ``tree``, and ``root`` for the folders made above DIR) are all a rollback
+    needs; it also undoes the ``mkdir`` lines a device's journal has.
+
+    Files are written at commit, a staged folder per thread: the kernel makes
+    files one at a time within a folder but not across folders, and making
+    files is most of an install's time.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.stage = root / STAGE_NAME
         self.created_root: list[Path] = []  # dirs above and including root we made
-        self.puts: dict[str, tuple[int, int]] = {}  # path -> (stage slot, size)
+        self.flat: dict[str, int] = {}  # path -> slot i of a file staged as n<i>
+        self.trees: dict[str, int] = {}  # a folder the image lacks -> i of t<i>
+        self.writes: dict[str, tuple[str, bytes]] = {}  # path -> (where in the stage, data)
         self.deletes: list[str] = []
         self.committed = False
+        self._folders: dict[str, bool] = {}  # image folder -> whether it exists
 
     def __enter__(self) -> Transaction:
         missing = []
@@ -246,16 +256,73 @@ class Transaction:
     # -- staging ---------------------------------------------------------
 
     def write(self, path: str, data: bytes) -> None:
-        """Stage ``data`` for ``path``."""
+        """Stage ``data`` for ``path`` (written to disk at commit)."""
         check_image_path(path)
-        slot = len(self.puts)
-        self._stage(slot, path, data)
-        self.puts[path] = (slot, len(data))
+        top = self._new_folder(path)
+        if top is None:
+            slot = self.flat.setdefault(path, len(self.flat))
+            self.writes[path] = (f"n{slot}", data)
+        else:
+            tree = self.trees.setdefault(top, len(self.trees))
+            self.writes[path] = (f"t{tree}{path[len(top):]}", data)
 
-    def _stage(self, slot: int, path: str, data: bytes) -> None:
+    def _new_folder(self, path: str) -> str | None:
+        """The outermost folder of ``path`` that the image lacks, if any."""
+        folder = ""
+        for part in path.split("/")[:-1]:
+            folder = f"{folder}/{part}" if folder else part
+            there = self._folders.get(folder)
+            if there is None:
+                full = os.path.join(self.root, folder)
+                there = os.path.isdir(full)
+                if not there and os.path.lexists(full):
+                    raise ImageError(str(self.root), f"{path} needs the folder {folder}, "
+                                     "which is a file in the image")
+                self._folders[folder] = there
+            if not there:
+                return folder
+        return None
+
+    def _write_stage(self) -> None:
+        """Write every staged file: the flat ones on one thread, each folder on its own."""
+        groups: dict[str, list[tuple[str, str, bytes]]] = {}
+        for path, (where, data) in self.writes.items():
+            group = where.split("/", 1)[0] if "/" in where else ""
+            groups.setdefault(group, []).append((where, path, data))
+        work = list(groups.values())
+        threads = min(4, os.cpu_count() or 1, len(work))
+        if threads < 2 or len(self.writes) < 16:
+            for files in work:
+                self._stage_files(files)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(threads, thread_name_prefix="upip-stage")
+        try:
+            for future in [pool.submit(self._stage_files, files) for files in work]:
+                future.result()
+        finally:  # an error or Ctrl-C: no thread may write after the stage is removed
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _stage_files(self, files: list[tuple[str, str, bytes]]) -> None:
+        made: set[str] = set()
+        for where, path, data in files:
+            folder = os.path.dirname(where)
+            if folder and folder not in made:
+                try:
+                    os.makedirs(os.path.join(self.stage, folder))
+                except OSError as exc:
+                    raise ImageError(str(self.root), f"cannot stage {path}: "
+                                     f"{exc.strerror or exc}") from None
+                made.add(folder)
+                while folder := os.path.dirname(folder):
+                    made.add(folder)
+            self._stage(where, path, data)
+
+    def _stage(self, where: str, path: str, data: bytes) -> None:
         """Write one staged file and verify the disk took all of it."""
         try:
-            fd = os.open(os.path.join(self.stage, f"n{slot}"),
+            fd = os.open(os.path.join(self.stage, where),
                          os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
                 view, written = memoryview(data), 0
@@ -274,29 +341,19 @@ class Transaction:
     # -- commit ----------------------------------------------------------
 
     def commit(self, records: Iterable[DistRecord]) -> None:
-        puts = self.puts
-        slot = len(puts)  # the records file takes the next slot
-        self._stage(slot, RECORDS_NAME, format_records(records).encode("utf-8"))
+        self._write_stage()
+        flat = self.flat
+        slot = len(flat)  # the records file takes the next slot
+        self._stage(f"n{slot}", RECORDS_NAME, format_records(records).encode("utf-8"))
         real_root = os.path.realpath(self.root)
         ops: list[tuple[str, int, str]] = []
-        mkdirs: list[str] = []
-        present: set[str] = set()  # folders seen to exist already
-        for path in sorted(puts):
-            parent = os.path.dirname(path)
-            while parent and parent not in mkdirs and parent not in present:
-                if (self.root / parent).is_dir():
-                    present.add(parent)
-                    break
-                mkdirs.append(parent)
-                parent = os.path.dirname(parent)
-        mkdirs.sort(key=lambda p: p.count("/"))
-        ops += [("mkdir", -1, p) for p in mkdirs]
         extra = slot + 1
         for path in self.deletes:
-            if path not in puts:
+            if path not in self.writes:
                 ops.append(("del", extra, path))
                 extra += 1
-        ops += [("put", puts[p][0], p) for p in sorted(puts)]
+        ops += [("put", flat[p], p) for p in sorted(flat)]
+        ops += [("tree", i, p) for p, i in sorted(self.trees.items())]
         ops.append(("put", slot, RECORDS_NAME))
         journal = "".join(f"{op}\t{i}\t{path}\n" for op, i, path in ops)
         journal += "".join(f"root\t-1\t{p}\n" for p in self.created_root)
@@ -312,9 +369,6 @@ class Transaction:
             inside: dict[str, bool] = {}
             for op, i, path in ops:
                 target = os.path.join(root, path)
-                if op == "mkdir":
-                    os.mkdir(target)
-                    continue
                 folder = os.path.dirname(path)
                 if folder:
                     if folder not in inside:
@@ -322,6 +376,11 @@ class Transaction:
                                                  os.path.realpath(os.path.dirname(target)))
                     if not inside[folder]:
                         raise ImageError(str(self.root), f"{path} would land outside the image")
+                if op == "tree":
+                    if os.path.lexists(target):
+                        raise ImageError(str(self.root), f"{path} appeared during the install")
+                    os.replace(os.path.join(stage, f"t{i}"), target)
+                    continue
                 if os.path.lexists(target):
                     if os.path.isdir(target) and not os.path.islink(target):
                         raise ImageError(str(self.root), f"{path} is a directory in the image")
@@ -378,7 +437,11 @@ def _rollback(root: Path, stage: Path) -> None:
         if op == "root":
             continue
         target, new, old = root / path, stage / f"n{i}", stage / f"o{i}"
-        if op == "mkdir":
+        if op == "tree":
+            if os.path.lexists(target) and not os.path.lexists(stage / f"t{i}"):
+                os.replace(target, stage / f"t{i}")
+            continue
+        if op == "mkdir":  # a device's journal: it stages files flat
             with contextlib.suppress(OSError):
                 target.rmdir()
             continue

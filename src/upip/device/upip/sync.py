@@ -1,8 +1,9 @@
 # upip device client: the last step of an install: make the moves the
 # journal lists (store wrote it), then drop the stage; or undo them, after
 # a failure or, on the next run, a crash. The stage DIR/.upip-tx holds n<i>
-# new files, o<i> replaced ones and the journal of moves, undone in reverse:
-# the host and the device can each finish or undo the other's.
+# new files, o<i> replaced ones (the host also t<i>, new folders whole) and
+# the journal of moves, undone in reverse: the host and the device can each
+# finish or undo the other's.
 import os
 
 from upip import UpipError
@@ -48,6 +49,10 @@ def rollback(path):
         if op == "root":
             continue
         t = path + "/" + rel
+        if op == "tree":  # a folder the host staged whole
+            if stat(t) and not stat(path + "/.upip-tx/t" + i):
+                os.rename(t, path + "/.upip-tx/t" + i)
+            continue
         if op == "mkdir":
             try:
                 os.rmdir(t)
