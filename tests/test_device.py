@@ -1035,6 +1035,23 @@ def test_disk_full_while_committing_names_the_target(device: Device, index: Inde
     assert message != "error: 27"
 
 
+@pytest.mark.parametrize(("name", "error", "said"), [
+    # a commit's errors (store, sync) name DIR themselves: said once
+    (None, "UpipError('LIB: out of memory while committing')",
+     "LIB: out of memory while committing"),
+    (None, "OSError(28)", "LIB: no space left on device"),
+    ("micropython-fx-app", "UpipError(22)", "micropython-fx-app: the archive is truncated"),
+    ("micropython-fx-app", "OSError(110, 'http://x/a.tar.gz')",
+     "micropython-fx-app: http://x/a.tar.gz: timed out"),
+])
+def test_errors_are_worded_once_with_what_they_concern(any_device: Device, name: str | None,
+                                                       error: str, said: str) -> None:
+    code = ("import upip.throw\nfrom upip import UpipError\nclass O: pass\no = O()\n"
+            f"o.name, o.path = {name!r}, 'LIB'\nprint(upip.throw.run(o, {error}))")
+    result = any_device.run(code)
+    assert lines(result) == [said], result.stderr
+
+
 # -- TLS ---------------------------------------------------------------------------------
 
 

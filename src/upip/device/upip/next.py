@@ -42,6 +42,8 @@ def run(o):
             o.version = None  # (get fetches the JSON first)
             o.step = "get"
             return
+    # (the last package's strings go before the commit's code comes in)
+    o.name = o.target = o.src = o.version = o.url = o.sha256 = None
     o.step = "store"
 
 

@@ -30,7 +30,10 @@ def run(o, e):
              "TLS with {1} failed: {2}", "the archive is truncated")[a[0] - 1].format(*a)
         if a[0] <= 10:
             e = "refusing archive member {}: {}".format(a[1], e)
-    return UpipError("{}: {}".format(o.name or o.path, e))
+    e = "{}".format(e)
+    if o.name or e[:len(o.path)] != o.path:  # (a commit's errors name DIR already)
+        e = "{}: {}".format(o.name or o.path, e)
+    return UpipError(e)
 
 
 def oserror(e):
