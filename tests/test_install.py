@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Upip, snapshot
+from tests.support.builders import upip_sdist
+from tests.support.catalog import catalog
+from tests.support.index import Dist
 from tests.support.server import IndexServer
+from upip.shadow import shadowing
 
 
 @pytest.fixture(params=["json", "simple"])
@@ -68,3 +73,39 @@ def test_list_show_uninstall(upip: Upip, index: IndexServer, tmp_path: Path) -> 
     assert (lib / "fxbase.py").exists()
     code, out, _ = upip("list", "-p", str(lib), "--format", "requirements")
     assert out.splitlines() == ["micropython-fx-base==1.1"]
+
+
+def test_files_that_hide_a_builtin_module_are_warned_about(
+    upip: Upip, make_index: Callable[..., IndexServer], tmp_path: Path, micropython: object
+) -> None:
+    # as micropython-os and micropython-errno from the old micropython-lib on PyPI
+    old = Dist("micropython-fx-oldos", "0.8", "micropython-fx-oldos-0.8.tar.gz",
+               upip_sdist("micropython-fx-oldos", "0.8", {
+                   "os/__init__.py": "NAME = 'from the image'\n", "errno.py": "EIO = 5\n",
+                   "oldos_util.py": "X = 1\n"}))
+    server = make_index([*catalog(), old])
+    lib = tmp_path / "lib"
+    code, _out, err = upip("install", "-p", str(lib), "-i", server.json_url,
+                           "micropython-fx-oldos", "micropython-fx-app")
+    assert code == 0, err
+    assert [line for line in err.splitlines() if "hides" in line] == [
+        "warning: micropython-fx-oldos 0.8 installs errno.py, which hides MicroPython's "
+        "built-in errno module",
+        "warning: micropython-fx-oldos 0.8 installs os/, which hides MicroPython's "
+        "built-in os module"]
+    # what the warning says, on the real firmware: the image's os is the one imported
+    run = micropython("import os; print(getattr(os, 'NAME', 'built-in'))",  # type: ignore[operator]
+                      [lib])
+    assert run.stdout.strip() == "from the image", run.stderr
+
+
+@pytest.mark.parametrize(("paths", "found"), [
+    (["os/__init__.py", "os/path.py"], [("os/", "os")]),
+    (["time.py", "json.mpy", "random/__init__.mpy"],
+     [("json.mpy", "json"), ("random/", "random"), ("time.py", "time")]),
+    # not built in, or not extensible (sys, gc: the firmware's own always wins)
+    (["logging/__init__.py", "ffilib.py", "sys.py", "gc.py", "os.txt", "pkg/os.py"], []),
+])
+def test_shadowing_names_top_level_entries(paths: list[str], found: list[tuple[str, str]]
+                                           ) -> None:
+    assert shadowing(paths) == found

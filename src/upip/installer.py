@@ -26,6 +26,7 @@ from .http import HttpClient
 from .image import DistRecord, FileRecord, Image
 from .report import Reporter
 from .resolve import Finder, Provider, Requirement, Resolved, requirement_text, resolve
+from .shadow import shadowing
 from .slotted import Slotted
 from .sources import Candidate, Source
 from .sources.local import DirectorySource
@@ -410,6 +411,9 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
     for change in changes:
         for member, why in change.loaded.dist.skipped:
             reporter.warn(f"{change.resolved.cand.filename}: skipped {member} ({why})")
+        for shown, name in shadowing(change.files):
+            reporter.warn(f"{change.resolved.cand} installs {shown}, which hides MicroPython's "
+                          f"built-in {name} module")
     puts, deletes = _plan_files(image, changes, options.force)
     for change in changes:
         cand, dist = change.resolved.cand, change.loaded.dist

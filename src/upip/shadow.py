@@ -1,0 +1,33 @@
+"""Files in an image that hide a module built into MicroPython.
+
+Since MicroPython 1.21 most built-in modules are "extensible": ``import os``
+finds ``os.py`` or ``os/`` on ``sys.path`` before the firmware's own ``os``.
+Packages from the old micropython-lib on PyPI (``micropython-os``, pulled in
+by ``micropython-logging``, for one) carry such files, written for ports that
+lacked the module; on today's firmware they take its place, and often fail
+there. The names are those MicroPython registers with
+``MP_REGISTER_EXTENSIBLE_MODULE`` (v1.29 sources); a firmware without one of
+them is not harmed, so this warns rather than refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+EXTENSIBLE_BUILTINS = frozenset({
+    "array", "binascii", "bluetooth", "collections", "cryptolib", "errno", "hashlib",
+    "heapq", "io", "json", "machine", "os", "platform", "random", "re", "select", "socket",
+    "ssl", "string", "struct", "time", "websocket",
+})
+
+
+def shadowing(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """(what in the image, built-in name) for each top-level entry of ``paths``
+    that hides a built-in module: ``os/`` for ``os/__init__.py``, ``time.py``."""
+    found: dict[str, str] = {}
+    for path in paths:
+        top, sep, _ = path.partition("/")
+        name = top if sep else top.rpartition(".")[0] if top.endswith((".py", ".mpy")) else ""
+        if name in EXTENSIBLE_BUILTINS:
+            found.setdefault(top + sep, name)
+    return sorted(found.items())
