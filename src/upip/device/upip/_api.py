@@ -53,7 +53,7 @@ def uninstall(pkg_or_list, path=None):
     ok = False
     try:
         open(path + "/.upip-tx/new", "w").close()
-        commit(path, keys, made, False, memoryview(bytearray(512)))
+        commit(path, keys, made, False)
         flush(path)
         ok = True
     finally:

@@ -41,7 +41,6 @@ def request(o, url, path):
         o.src = url
     for _ in range(6):
         proto, _, host, rest = (url + ("/" if url.count("/") < 3 else "")).split("/", 3)
-        top = url[:len(proto) + len(host) + 2]  # scheme://host[:port]
         port = 443 if proto == "https:" else 80
         if proto not in ("http:", "https:"):
             raise UpipError(13, url)
@@ -79,6 +78,8 @@ def request(o, url, path):
                     loc = v
             if code in (301, 302, 303, 307, 308) and loc:
                 s.close()
+                i = url.find("/", len(proto) + 2)
+                top = url if i < 0 else url[:i]  # scheme://host[:port]
                 here = url[:url.rfind("/") + 1]
                 url = loc.decode()
                 if b"://" not in loc:  # relative: to the host, or to the folder
@@ -92,7 +93,7 @@ def request(o, url, path):
             if code != 200:
                 raise UpipError(16, url, code)
             sha = hashlib.sha256()
-            b = memoryview(bytearray(512))
+            b = memoryview(bytearray(256))  # (the TLS buffers are on the heap too)
             with open(o.path + path, "wb") as f:
                 while True:
                     if chunked and not n:

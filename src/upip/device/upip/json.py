@@ -124,5 +124,6 @@ def run(o):
         print("note: no project {}; using {}".format(o.name, n))
     o.name, o.version = name or n, version
     o.url, o.sha256 = best[b"url"].decode(), best[b"sha256"].decode()
+    o.src = None  # (done with: no island while the archive comes)
     print("Installing {} {}".format(o.name, version))
     o.step = "get"
