@@ -914,6 +914,29 @@ def test_untracked_file_with_the_same_content_is_adopted(any_device: Device, ind
     assert listed(any_device, lib) == ["micropython-fxalias 0.1"]
 
 
+def test_a_file_that_would_hide_a_firmware_module_needs_force(
+        any_device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
+    # as micropython-os from the old micropython-lib on PyPI: os/ would take the
+    # firmware's os, which upip itself imports
+    old = Dist("micropython-fx-oldos", "0.8", "micropython-fx-oldos-0.8.tar.gz",
+               upip_sdist("micropython-fx-oldos", "0.8", {
+                   "oldos_util.py": "X = 1\n", "os/__init__.py": "NAME = 'old'\n"}))
+    # ssl is no built-in of this unix port (its ssl is frozen Python, found first)
+    tls = Dist("micropython-fx-ssl", "1.0", "micropython-fx-ssl-1.0.tar.gz",
+               upip_sdist("micropython-fx-ssl", "1.0", {"ssl.py": "X = 1\n"}))
+    server = make_index([*catalog(), old, tls])
+    lib = tmp_path / "lib"
+    before = populated(any_device, lib, server)
+    result = install(any_device, lib, server, "micropython-fx-oldos")
+    assert result.returncode == 1
+    assert error_line(result) == ("error: micropython-fx-oldos: os/__init__.py would hide the "
+                                  "firmware's os module; --force installs it anyway")
+    untouched(lib, before)
+    done(install(any_device, lib, server, "micropython-fx-ssl"))
+    done(install(any_device, lib, server, "--force", "micropython-fx-oldos"))
+    assert (lib / "os" / "__init__.py").read_text() == "NAME = 'old'\n"
+
+
 # -- crash recovery across sides ---------------------------------------------------------
 
 

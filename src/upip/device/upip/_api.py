@@ -15,7 +15,9 @@ def help():
 PKG: name, name==1.2 or name@1.2 (micropython-NAME is tried when NAME is unknown).
 DIR: the first .../lib folder on sys.path. INDEX: https://pypi.org/pypi.
 TLS certificates are checked against the DER CA file given with --ca, or upip/ca.der;
-without one, upip warns (--insecure: skip the check and the warning).""")
+without one, upip warns (--insecure: skip the check and the warning).
+--force: replace files no package owns, and install files that would hide
+a module built into the firmware (as old PyPI packages have: os/, time.py).""")
 
 
 def run(args):

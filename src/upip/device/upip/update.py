@@ -3,6 +3,8 @@
 # drop the rest, queue its dependencies.
 import os
 
+from upip import UpipError
+
 
 def read(o, slot, buf, mode):
     # The lines of the metadata file staged in slot (then removed), None if
@@ -91,10 +93,29 @@ def run(o):
             out.write(b"req\t" + r.encode() + b"\n")
         for n, rel, h, size in files:
             dest = rel if chosen is None else chosen.get(rel)
-            if dest:
-                out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
-            else:
+            if not dest:
                 os.remove(o.path + "/.upip-tx/n" + str(n))
+                continue
+            # Refuse a file that would take the place of a module built into
+            # the firmware (since 1.21, os.py or os/ is imported before its
+            # own os), as the old micropython-os on PyPI has: upip imports os
+            # too, and would not run again. The firmware has the module if
+            # its u-name imports (which never reads a file).
+            top, _, rest = dest.partition("/")
+            if not rest:
+                top = top[:-3] if top[-3:] == ".py" else top[:-4] if top[-4:] == ".mpy" else ""
+            if not o.force and top in (
+                    "array", "binascii", "collections", "cryptolib", "errno", "hashlib",
+                    "heapq", "io", "json", "machine", "os", "platform", "random", "re",
+                    "select", "socket", "ssl", "struct", "time", "websocket"):
+                try:
+                    __import__("u" + top)
+                except ImportError:
+                    top = ""  # the firmware has none: nothing is hidden
+                if top:
+                    raise UpipError("{} would hide the firmware's {} module; --force "
+                                    "installs it anyway".format(dest, top))
+            out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
     with open(o.path + "/.upip-tx/q", "ab") as q:  # the dependencies, queued
         for r in deps:
             q.write(b"0\t" + r.encode() + b"\n")
