@@ -17,6 +17,11 @@ Side by side, in one run:
   ``ussl`` shim hands upip a plain socket to 127.0.0.1 instead of TLS to
   pypi.org (so it needs DNS for pypi.org, and is skipped offline).
 
+Every module a client imports leaves its path on the heap (a qstr), and so
+does the target given with -p: the clients and the targets live in a folder
+with a short name (``/tmp/uXXXXXXXX/lib``), nearer a board's ``/lib`` than a
+usual temporary folder, the same for every tool.
+
 Scenarios: ``micropython-umqtt.simple`` from a local HTTP index (the real
 archive from PyPI when online, else a same-size stand-in), the same from live
 PyPI over HTTPS (skipped with --offline), and a package with 10, 100 and 1000
@@ -70,7 +75,7 @@ class Tools:
     def __init__(self, work: Path, server: IndexServer, mplib: Path | None, ca: Path | None,
                  mp: str) -> None:
         self.work, self.server, self.mp = work, server, mp
-        self.upip_dir = work / "upip-client" / "lib"
+        self.upip_dir = work / "lib"
         boot = [sys.executable, "-m", "upip", "bootstrap", "-q", "-p", str(self.upip_dir)]
         if ca:
             boot += ["--ca", str(ca)]
@@ -78,7 +83,7 @@ class Tools:
         self.mip_dir: Path | None = None
         self.mip_label = "mip (frozen)"
         if mplib:
-            self.mip_dir = work / "mip-mpy"
+            self.mip_dir = work / "mlib"
             sources = {"mip/__init__.py": mplib / "micropython/mip/mip/__init__.py",
                        "mip/__main__.py": mplib / "micropython/mip-cmdline/mip/__main__.py",
                        "requests/__init__.py":
@@ -119,7 +124,7 @@ def smallest_heap(make: Callable[[Path], tuple[list[str], dict[str, str]]], ok: 
     A linear scan, not a bisection: with a fragmenting heap, success is not
     monotonic in the heap size, and the figure is the first size that works."""
     def works(kb: int) -> bool:
-        target = work / "target"
+        target = work / "t"
         shutil.rmtree(target, ignore_errors=True)
         argv, env = make(target)
         argv = [argv[0], "-X", f"heapsize={kb}k", *argv[1:]]
@@ -161,7 +166,8 @@ def main() -> None:
     version, archive = live or stand_in_umqtt()
     counts = (10, 100, 1000)
     rows: list[tuple[str, dict[str, int | str | None]]] = []
-    with tempfile.TemporaryDirectory(prefix="upip-heap-") as tmp:
+    short = "/tmp" if os.path.isdir("/tmp") else None  # (see the docstring)
+    with tempfile.TemporaryDirectory(prefix="u", dir=short) as tmp:
         work = Path(tmp)
         root = work / "index"
         root.mkdir()
