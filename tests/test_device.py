@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import glob
+import gzip
 import os
 import shutil
 import ssl
@@ -366,6 +367,10 @@ def test_bootstrap_into_home_then_plain_micropython_m_upip(micropython: object,
 
 
 def std_index(make_index: MakeIndex) -> IndexServer:
+    return make_index(std_dists())
+
+
+def std_dists() -> list[Dist]:
     """The catalog, with fx-wheel's sdist replaced by one that refers back 12 KB:
     like fx-std's, it needs a 32 KiB inflate window."""
     blob = "".join(f"{(i * 2654435761) % 65521:05d}" for i in range(2400))  # 12 KB, no repeats
@@ -376,7 +381,7 @@ def std_index(make_index: MakeIndex) -> IndexServer:
     dists = [d for d in catalog() if d.filename != "fx-wheel-1.0.tar.gz"] + [big]
     std = next(d for d in dists if d.name == "fx-std")
     assert needs_big_window(std.data) and needs_big_window(big.data)
-    return make_index(dists)
+    return dists
 
 
 @pytest.mark.parametrize("form", ["py", "mpy"])
@@ -439,6 +444,25 @@ def test_small_heap_inflates_a_32k_window_archive_in_python(
     for kib, result, same in runs[:-1]:  # the smaller heaps: one line each, nothing changed
         assert result.returncode == 1 and same, kib
         assert "out of memory" in error_line(result), kib
+
+
+def test_disk_full_while_inflating_in_python_changes_nothing(
+        mpy_device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
+    # 24 KiB: no room for fx-wheel's 32 KiB window, so inflate writes the tar;
+    # the disk fills between the archive's size and the tar's
+    dists = std_dists()
+    server = make_index(dists)
+    big = next(d for d in dists if d.filename == "fx-wheel-1.0.tar.gz")
+    limit = (len(big.data) + len(gzip.decompress(big.data))) // 2
+    lib = tmp_path / "lib"
+    before = populated(mpy_device, lib, server)
+    result = install(mpy_device, lib, server, "fx-wheel", heapsize="24k",
+                     preexec_fn=fsize_limit(limit))
+    assert result.returncode == 1
+    assert error_line(result).startswith("error: fx-wheel: "), lines(result)
+    assert "disk full" in error_line(result) or "no space" in error_line(result)
+    untouched(lib, before)
+    done(install(mpy_device, lib, server, "fx-wheel", heapsize="24k"))  # room: it goes in
 
 
 def test_out_of_memory_at_any_heap_is_one_line_and_changes_nothing(
