@@ -17,7 +17,7 @@ if type(args) is not int:
             upip.run("_api", args)
         args = 0
     except (upip.UpipError, OSError) as e:
-        print("error: {}".format(e))
+        print("error: {!s}".format(e))  # (11 characters: no qstr)
         args = 1
     except MemoryError:
         print("error: out of memory")

@@ -60,11 +60,11 @@ def remove(path):
         os.remove(path)
 
 
-def guard(path, fn, *args):
-    # fn(*args), a step of the commit into DIR (store, sync): its errors
+def guard(path, function, *args):
+    # function(*args), a step of the commit into DIR (store, sync): its errors
     # name DIR (throw puts an errno in words)
     try:
-        fn(*args)
+        function(*args)
     except MemoryError:
         raise UpipError(path + ": out of memory while committing")
     except OSError as e:

@@ -45,7 +45,7 @@ def request(o, url, path):
         if proto not in ("http:", "https:"):
             raise UpipError(13, url)
         i = host.rfind(":")
-        if i > 0 and host[-1:] != "]":
+        if i > 0 and i > host.encode().rfind(b"]"):  # (b"": no qstr)
             host, port = host[:i], int(host[i + 1:])
         try:
             ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
@@ -139,7 +139,7 @@ def tls(s, host, o):
         path = o.ca
         if path is None:
             import upip
-            path = upip.__file__[:upip.__file__.rfind("/")] + "/ca.der"
+            path = upip.__file__[:upip.__file__.rfind("/")] + b"/ca.der".decode()
         try:
             with open(path, "rb") as f:
                 ca = f.read()
@@ -160,6 +160,7 @@ def tls(s, host, o):
             if ca:
                 c.load_verify_locations(ca)
                 c.verify_mode = tls.CERT_REQUIRED
+                ca = None  # (parsed into c: the DER goes before the handshake)
             return c.wrap_socket(s, server_hostname=host)
         import ssl
         if ca:

@@ -17,15 +17,15 @@ def run(o):
     o.step = "sync"
 
 
-def commit(path, gone, made, force):
-    # ... and drop the dists whose keys are in gone (uninstall): the
+def commit(path, keys, mkdir, force):
+    # ... and drop the dists named in keys (norm()ed; uninstall): the
     # journal, ready for sync.flush
     new = {}  # image path -> [slot, sha256, dist name]
     name = None
     for p in readlines(path + "/.upip-tx/new"):
         if p[0] == "dist":
             name = p[1]
-            gone.add(norm(name))
+            keys.add(norm(name))
         elif p[0] == "file":
             have = new.get(p[1])
             if have and have[1] != p[2]:
@@ -41,7 +41,7 @@ def commit(path, gone, made, force):
             if p[3] == "1":
                 asked.add(key)
         elif p[0] == "file":
-            if key in gone:
+            if key in keys:
                 old.append(p[1])
             else:
                 kept.add(p[1])
@@ -61,13 +61,14 @@ def commit(path, gone, made, force):
     slot = 0
     for rel in new:
         slot = max(slot, int(new[rel][0]) + 1)
-    with open(path + "/.upip-tx/n" + str(slot), "w") as out:
+    w = b"w".decode()  # (a mode as bytes: no qstr)
+    with open(path + "/.upip-tx/n" + str(slot), w) as out:
         out.write("upip-records\t1\n")
         key = None
         for p in readlines(path + "/.upip-records"):
             if p[0] == "dist":
                 key = norm(p[1])
-            if p[0] != "upip-records" and key not in gone:
+            if p[0] != "upip-records" and key not in keys:
                 out.write("\t".join(p) + "\n")
         for p in readlines(path + "/.upip-tx/new"):
             if p[0] == "dist" and norm(p[1]) in asked:
@@ -79,7 +80,7 @@ def commit(path, gone, made, force):
         while d and d not in dirs and not stat(path + "/" + d) & 0x4000:
             dirs.append(d)
             d = d[:d.rfind("/")] if "/" in d else ""
-    dirs.sort(key=lambda d: d.count("/"))
+    dirs.sort(key=lambda s: s.count("/"))
     ops = [("mkdir", -1, d) for d in dirs]
     extra = slot + 1
     for rel in old:
@@ -89,8 +90,8 @@ def commit(path, gone, made, force):
     for rel in sorted(new):
         ops.append(("put", new[rel][0], rel))
     ops.append(("put", slot, ".upip-records"))
-    with open(path + "/.upip-tx/journal", "w") as j:
-        for op in ops + [("root", -1, p) for p in made]:
+    with open(path + "/.upip-tx/journal", w) as j:
+        for op in ops + [("root", -1, p) for p in mkdir]:
             j.write("\t".join([op[0], str(op[1]), op[2]]) + "\n")
     if hasattr(os, "sync"):
         os.sync()

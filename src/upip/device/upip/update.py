@@ -6,14 +6,14 @@ import os
 from upip import UpipError
 
 
-def read(o, slot, buf, mode):
-    # The lines of the metadata file staged in slot (then removed), None if
-    # slot is None: Requires-Dist headers (mode 1, until the blank line
+def read(o, index, buf, mode):
+    # The lines of the metadata file staged in slot index (then removed),
+    # None if index is None: Requires-Dist headers (mode 1, until the blank line
     # that ends them), or the lines before any [section] (mode 0:
     # requires.txt, top_level.txt).
-    if slot is None:
+    if index is None:
         return None
-    name = "/.upip-tx/n" + str(slot)
+    name = "/.upip-tx/n" + str(index)
     stream = open(o.path + name, "rb")
     data = []
     line = b""
@@ -86,7 +86,8 @@ def run(o):
     if build:
         from upip.select import run as select
         chosen = select([x[1] for x in files], top or [])
-    with open(o.path + "/.upip-tx/new", "ab") as out:
+    ab = b"ab".decode()  # (a mode as bytes: no qstr)
+    with open(o.path + "/.upip-tx/new", ab) as out:
         out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
                                                        o.url).encode())
         for r in deps:
@@ -109,14 +110,14 @@ def run(o):
                     "heapq", "io", "json", "machine", "os", "platform", "random", "re",
                     "select", "socket", "ssl", "struct", "time", "websocket"):
                 try:
-                    __import__("u" + top)
+                    __import__((b"u" + top.encode()).decode())  # (b"": no qstr)
                 except ImportError:
                     top = ""  # the firmware has none: nothing is hidden
                 if top:
                     raise UpipError("{} would hide the firmware's {} module; --force "
                                     "installs it anyway".format(dest, top))
             out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
-    with open(o.path + "/.upip-tx/q", "ab") as q:  # the dependencies, queued
+    with open(o.path + "/.upip-tx/q", ab) as q:  # the dependencies, queued
         for r in deps:
             q.write(b"0\t" + r.encode() + b"\n")
     o.data = None
