@@ -305,18 +305,16 @@ class Transaction:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _stage_files(self, files: list[tuple[str, str, bytes]]) -> None:
-        made: set[str] = set()
+        made: set[str] = set()  # staged folders made already: one makedirs each
         for where, path, data in files:
             folder = os.path.dirname(where)
             if folder and folder not in made:
                 try:
-                    os.makedirs(os.path.join(self.stage, folder))
+                    os.makedirs(os.path.join(self.stage, folder), exist_ok=True)
                 except OSError as exc:
                     raise ImageError(str(self.root), f"cannot stage {path}: "
                                      f"{exc.strerror or exc}") from None
                 made.add(folder)
-                while folder := os.path.dirname(folder):
-                    made.add(folder)
             self._stage(where, path, data)
 
     def _stage(self, where: str, path: str, data: bytes) -> None:

@@ -43,7 +43,7 @@ def run(o):
             o.step = "get"
             return
     # (the last package's strings go before the commit's code comes in)
-    o.name = o.target = o.src = o.version = o.url = o.sha256 = None
+    o.name = o.target = o.version = o.url = o.sha256 = None  # (json dropped o.src)
     o.step = "store"
 
 

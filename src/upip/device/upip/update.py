@@ -101,7 +101,8 @@ def run(o):
             # the firmware (since 1.21, os.py or os/ is imported before its
             # own os), as the old micropython-os on PyPI has: upip imports os
             # too, and would not run again. The firmware has the module if
-            # its u-name imports (which never reads a file).
+            # its u-name imports (which never reads a file). The names: the
+            # host's upip/shadow.py, less those no unix port has as qstrs.
             top, _, rest = dest.partition("/")
             if not rest:
                 top = top[:-3] if top[-3:] == ".py" else top[:-4] if top[-4:] == ".mpy" else ""
