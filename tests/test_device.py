@@ -547,6 +547,22 @@ def test_redirect_loop_is_an_error(device: Device, index: IndexServer, tmp_path:
     assert not (tmp_path / "lib").exists()
 
 
+def test_url_that_is_not_http_is_an_error(device: Device, index: IndexServer,
+                                          tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    result = device.upip("install", "-p", str(lib), "-i", "ftp://127.0.0.1/pypi",
+                         "micropython-fx-base")
+    assert result.returncode == 1
+    assert error_line(result) == ("error: micropython-fx-base: unsupported URL "
+                                  "ftp://127.0.0.1/pypi/micropython-fx-base/json")
+    name = "micropython-fx-base-2.0.tar.gz"
+    index.fault(f"/files/{name}", "redirect", (302, f"ftp://127.0.0.1/{name}"))
+    result = install(device, lib, index, "micropython-fx-base")
+    assert error_line(result) == (f"error: micropython-fx-base: unsupported URL "
+                                  f"ftp://127.0.0.1/{name}")
+    assert not lib.exists()
+
+
 @pytest.mark.parametrize("size", [7, 512])
 def test_chunked_json_and_archive(device: Device, index: IndexServer, tmp_path: Path,
                                   size: int) -> None:
@@ -1127,6 +1143,35 @@ def test_https_with_the_right_ca_verifies_without_warning(
     assert run.stdout == "app 1.0 on base 2.0: 42\n"
 
 
+@pytest.mark.parametrize("what", ["json", "archive"])
+def test_http_redirected_to_https_is_verified_too(
+        any_device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path,
+        what: str) -> None:
+    # an http index's answer redirected to https: the context is made mid-request
+    secure = https_index(make_index, ca)
+    plain = make_index()
+    name = "micropython-fx-base-2.0.tar.gz"
+    if what == "json":
+        plain.fault("/pypi/micropython-fx-base/json", "redirect",
+                    (302, f"{secure.json_url}/micropython-fx-base/json"))
+    else:
+        plain.fault(f"/files/{name}", "redirect", (302, f"{secure.url}/files/{name}"))
+    cert = tmp_path / "ca.der"
+    cert.write_bytes(der(ca))
+    lib = tmp_path / "lib"
+    out = done(install(any_device, lib, plain, "--ca", str(cert), "micropython-fx-base"))
+    assert not any("warning: TLS" in line for line in out)
+    assert secure.requests() == (["/pypi/micropython-fx-base/json"] if what == "json" else
+                                 []) + [f"/files/{name}"]
+    assert (lib / "fxbase.py").read_text() == base_module("2.0")
+    # and the check is real: another CA refuses the redirected request
+    cert.write_bytes(der(trustme.CA()))
+    result = install(any_device, tmp_path / "lib2", plain, "--ca", str(cert),
+                     "micropython-fx-base")
+    assert "127.0.0.1" in error_line(result)
+    assert not (tmp_path / "lib2").exists()
+
+
 def test_https_with_another_ca_fails_and_changes_nothing(
         device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path) -> None:
     server = https_index(make_index, ca)
@@ -1188,6 +1233,20 @@ def test_https_missing_ca_file_is_an_error(device: Device, make_index: MakeIndex
     assert result.returncode == 1
     assert error_line(result) == ("error: micropython-fx-base: cannot read the CA file "
                                   f"{tmp_path / 'no.der'}")
+
+
+def test_https_ca_file_that_is_no_certificate_is_an_error(
+        device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path) -> None:
+    server = https_index(make_index, ca)
+    bad = tmp_path / "bad.der"
+    bad.write_bytes(b"not a certificate\n" * 40)
+    lib = tmp_path / "lib"
+    result = install(device, lib, server, "--ca", str(bad), "micropython-fx-base")
+    assert result.returncode == 1
+    assert error_line(result) == (f"error: micropython-fx-base: the CA file {bad} is not a "
+                                  "DER certificate")
+    assert not lib.exists()
+    assert server.requests() == []
 
 
 def test_bootstrap_ca_is_used_by_the_device(micropython: object, make_index: MakeIndex,

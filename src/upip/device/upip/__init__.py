@@ -4,7 +4,8 @@
 # budget, so:
 # - an install is a chain of steps, each a module of its own with one
 #   function, run(o), that sets o.step to the step after it (start, next,
-#   get, json, get, deflate, unpack, update, then next again; store commits).
+#   get, json, get, deflate, unpack, update, then next again; store commits;
+#   over HTTPS, tls comes before each get and makes its context).
 #   This module, which stays for the whole run, only loads each step, runs
 #   it and drops it again (run() below), so only one step's code is ever on
 #   the heap;

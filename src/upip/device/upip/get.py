@@ -15,9 +15,14 @@ def run(o):
     # name the index does not know is tried with micropython- in front.
     # Then the archive, o.url, saved as "a"; its sha256 must be o.sha256
     # (o.step "deflate"). Statuses other than 200 (and 404 for the JSON) are
-    # errors. An OSError gets the URL as its second argument.
+    # errors. An OSError gets the URL as its second argument. Over HTTPS,
+    # the step tls first makes o.context; it goes when this step is done.
+    if not o.context and (o.index if o.version is None else o.url)[:6] == "https:":
+        o.step = "tls"
+        return
     if o.version is not None:
         request(o, o.url, "/.upip-tx/a")
+        o.context = None
         o.step = "deflate"
         return
     # (the prefix as norm() spells it)
@@ -25,6 +30,7 @@ def run(o):
     for n in [o.name] if mp else [o.name, "micropython-" + o.name]:
         for v in ["/" + o.target, ""] if o.target else [""]:
             if request(o, "{}/{}{}/json".format(o.index, n, v), "/.upip-tx/j") != 404:
+                o.context = None
                 o.step = "json"
                 return
     raise UpipError(12, o.name, o.index)  # no such project (throw words the numbers)
@@ -40,13 +46,24 @@ def request(o, url, path):
     if json:
         o.src = url
     for _ in range(6):
-        proto, _, host, rest = (url + ("/" if url.count("/") < 3 else "")).split("/", 3)
-        port = 443 if proto == "https:" else 80
-        if proto not in ("http:", "https:"):
+        # scheme://host[:port] up to j, the path from j: no copy of the
+        # path lives through the handshake (it is long on PyPI)
+        j = url.find("/", url.find(":") + 3)
+        if j < 0:
+            url += "/"
+            j = len(url) - 1
+        host = url[:j].split("/", 2)  # [scheme:, "", host[:port]]
+        proto = host[0]
+        if len(host) < 3 or proto not in ("http:", "https:"):
             raise UpipError(13, url)
+        host = host[2]
+        port = 443 if proto == "https:" else 80
         i = host.rfind(":")
         if i > 0 and i > host.encode().rfind(b"]"):  # (b"": no qstr)
             host, port = host[:i], int(host[i + 1:])
+        if proto == "https:" and not o.context:  # (redirected from http)
+            import upip
+            upip.run("tls", o)
         try:
             ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
         except OSError:
@@ -55,10 +72,11 @@ def request(o, url, path):
         try:
             s.settimeout(o.timeout)
             s.connect(ai[-1])
+            ai = None  # (not through the handshake)
             if proto == "https:":
-                s = tls(s, host, o)
-            s.write("GET /{} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n"
-                    "User-Agent: upip-device\r\n\r\n".format(rest, host).encode())
+                s = wrap_socket(o.context, s, host)
+            s.write("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n"
+                    "User-Agent: upip-device\r\n\r\n".format(url[j:], host).encode())
             line = s.readline()
             if not line:
                 raise UpipError(15, url)
@@ -131,41 +149,15 @@ def request(o, url, path):
     raise UpipError(19, url)
 
 
-def tls(s, host, o):
-    # s wrapped in TLS, the certificate checked against the CA file (DER):
-    # --ca, else upip/ca.der beside this client; without one, one warning.
-    ca = None
-    if not o.insecure:
-        path = o.ca
-        if path is None:
-            import upip
-            path = upip.__file__[:upip.__file__.rfind("/")] + b"/ca.der".decode()
-        try:
-            with open(path, "rb") as f:
-                ca = f.read()
-        except OSError:
-            if o.ca:
-                raise UpipError(20, o.ca)
-            o.insecure = True  # warned once, not at every connection
-            print("warning: TLS certificates are NOT verified: no CA file (put a DER "
-                  "certificate at {}, or pass --ca)".format(path))
+def wrap_socket(context, s, host):
+    # s in TLS with the context the step tls made
     try:
-        try:
-            import tls
-        except ImportError:
-            tls = None
-        if tls:
-            c = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
-            c.verify_mode = tls.CERT_NONE
-            if ca:
-                c.load_verify_locations(ca)
-                c.verify_mode = tls.CERT_REQUIRED
-                ca = None  # (parsed into c: the DER goes before the handshake)
-            return c.wrap_socket(s, server_hostname=host)
+        if type(context) is not list:
+            return context.wrap_socket(s, server_hostname=host)
         import ssl
-        if ca:
+        if context[0]:
             return ssl.wrap_socket(s, server_hostname=host, cert_reqs=ssl.CERT_REQUIRED,
-                                   cadata=ca)
+                                   cadata=context[0])
         return ssl.wrap_socket(s, server_hostname=host)
     except ValueError as e:
         raise UpipError(21, host, " ".join(str(e).split()))

@@ -27,7 +27,8 @@ def run(o, e):
              "{1}: connection closed mid-body",
              "sha256 of {1} is {2}, the index says {3}: corrupt or tampered with",
              "too many redirects at {1}", "cannot read the CA file {1}",
-             "TLS with {1} failed: {2}", "the archive is truncated")[a[0] - 1].format(*a)
+             "TLS with {1} failed: {2}", "the archive is truncated",
+             "the CA file {1} is not a DER certificate")[a[0] - 1].format(*a)
         if a[0] <= 10:
             e = "refusing archive member {}: {}".format(a[1], e)
     e = "{}".format(e)

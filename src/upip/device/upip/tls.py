@@ -1,0 +1,45 @@
+# upip device client: the step before a get over HTTPS, which makes its TLS
+# context (o.context). A step of its own: the context (1.7 KB on 32-bit) is
+# the biggest block an install allocates and the CA file the next, so both
+# come while the heap holds neither get's code nor a socket, and this code
+# is gone before the handshake.
+from upip import UpipError
+
+
+def run(o):
+    # o.context: the context, its certificate check against the CA file
+    # (DER): --ca, else upip/ca.der beside this client; without one, one
+    # warning. Firmware with only the older ssl module gets [the CA or
+    # None] instead. Then get again (o.step).
+    try:
+        import tls
+        c = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
+        c.verify_mode = tls.CERT_NONE
+    except ImportError:
+        c = [None]
+    o.context = c
+    o.step = "get"
+    if o.insecure:
+        return
+    path = o.ca
+    if path is None:
+        import upip
+        path = upip.__file__[:upip.__file__.rfind("/")] + b"/ca.der".decode()
+    try:
+        with open(path, "rb") as f:
+            ca = f.read(f.seek(0, 2) + f.seek(0))  # (exact: read() grows a 1 KB block)
+    except OSError:
+        if o.ca:
+            raise UpipError(20, o.ca)
+        o.insecure = True  # warned once, not at every connection
+        print("warning: TLS certificates are NOT verified: no CA file (put a DER "
+              "certificate at {}, or pass --ca)".format(path))
+        return
+    if type(c) is list:
+        c[0] = ca
+        return
+    try:
+        c.load_verify_locations(ca)  # (parsed into c: the DER goes with this step)
+    except ValueError:
+        raise UpipError(23, path)
+    c.verify_mode = tls.CERT_REQUIRED
