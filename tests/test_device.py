@@ -1172,6 +1172,37 @@ def test_http_redirected_to_https_is_verified_too(
     assert not (tmp_path / "lib2").exists()
 
 
+OLD_FIRMWARE = Path(__file__).parent / "support" / "oldfirmware"
+
+
+@pytest.mark.parametrize("verified", [True, False])
+def test_firmware_before_tls_and_deflate_uses_ssl_and_uzlib(
+        any_device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path,
+        verified: bool) -> None:
+    # MicroPython 1.20 has neither the tls nor the deflate module: the client
+    # falls back to ssl.wrap_socket and uzlib.DecompIO (see oldfw.py)
+    server = https_index(make_index, ca)
+    cert = tmp_path / "ca.der"
+    cert.write_bytes(der(ca))
+    lib = tmp_path / "lib"
+    option = f"ca={str(cert)!r}" if verified else "insecure=True"
+    code = (f"import oldfw, upip\nupip.install('micropython-fx-app', path={str(lib)!r}, "
+            f"index={server.json_url!r}, {option})\nprint(sorted(set(oldfw.USED)))")
+    result = any_device.run(code, path=[OLD_FIRMWARE])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert lines(result)[-1] == str(["ssl+ca" if verified else "ssl", "uzlib"])
+    run = any_device.run("import fxapp; print(fxapp.run())", path=[lib])
+    assert run.stdout == "app 1.0 on base 2.0: 42\n"
+    if verified:  # and the older ssl checks the certificate too
+        cert.write_bytes(der(trustme.CA()))
+        result = any_device.run(code.replace("path=" + repr(str(lib)),
+                                             "path=" + repr(str(tmp_path / "lib2"))),
+                                path=[OLD_FIRMWARE])
+        assert result.returncode == 1
+        assert "UpipError: micropython-fx-app: TLS with 127.0.0.1 failed" in result.stdout
+        assert not (tmp_path / "lib2").exists()
+
+
 def test_https_with_another_ca_fails_and_changes_nothing(
         device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path) -> None:
     server = https_index(make_index, ca)
