@@ -46,6 +46,7 @@ MakeIndex = Callable[..., IndexServer]
 
 RANGE_WARNING = ("warning: micropython-fx-base>=1.1,<2: the device takes the newest release "
                  "(upip on a PC resolves ranges)")
+SHIMS = Path(__file__).parent / "support" / "mpshims"  # MicroPython modules a test runs first
 
 
 # -- fixtures and helpers -------------------------------------------------------------
@@ -1061,6 +1062,46 @@ def test_device_install_after_an_interrupted_host_install(
                                                        "micropython-fxalias"]
 
 
+def test_power_cut_at_any_point_of_a_device_install(upip: Upip, device: Device,
+                                                    index: IndexServer, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # the device killed (SIGKILL, as a power cut) before each of its changes to
+    # the filesystem in turn: the next run, on either side, finds DIR as it was
+    # before the install or, once committed, as after it; never in between
+    def base(lib: Path) -> dict[str, str]:
+        done(install(device, lib, index, "micropython-fx-base==1.0"))
+        return snapshot(lib)
+
+    def upgrade(lib: Path, cut: int | None = None) -> int:
+        code = (f"import upip\nupip.install('micropython-fx-app', path={str(lib)!r}, "
+                f"index={index.json_url!r})")
+        if cut is None:
+            return device.run(code).returncode
+        monkeypatch.setenv("POWERCUT", str(cut))
+        return device.run("import powercut\n" + code, path=[SHIMS]).returncode
+
+    before = base(tmp_path / "ref")
+    assert upgrade(tmp_path / "ref") == 0
+    after = snapshot(tmp_path / "ref")
+    outcomes = []
+    for n in range(1, 100):
+        lib = tmp_path / f"cut{n}"
+        assert base(lib) == before
+        status = upgrade(lib, n)
+        if status == 0:
+            break
+        assert status == -9, n  # (killed, not an error)
+        if n % 2:  # the next run on the device, or on the host
+            assert device.upip("list", "-p", str(lib)).returncode == 0, n
+        else:
+            host_list(upip, lib)
+        state = snapshot(lib)
+        assert state in (before, after), n
+        outcomes.append("before" if state == before else "after")
+    assert outcomes.count("before") >= 3 and outcomes.count("after") >= 1, outcomes
+    assert outcomes == sorted(outcomes, key=["before", "after"].index)  # (one commit point)
+
+
 def test_host_finishes_a_committed_device_install(upip: Upip, device: Device,
                                                   index: IndexServer, tmp_path: Path) -> None:
     # a device killed after its commit, before the clean-up: the stage only says so
@@ -1172,9 +1213,6 @@ def test_http_redirected_to_https_is_verified_too(
     assert not (tmp_path / "lib2").exists()
 
 
-OLD_FIRMWARE = Path(__file__).parent / "support" / "oldfirmware"
-
-
 @pytest.mark.parametrize("verified", [True, False])
 def test_firmware_before_tls_and_deflate_uses_ssl_and_uzlib(
         any_device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path,
@@ -1188,7 +1226,7 @@ def test_firmware_before_tls_and_deflate_uses_ssl_and_uzlib(
     option = f"ca={str(cert)!r}" if verified else "insecure=True"
     code = (f"import oldfw, upip\nupip.install('micropython-fx-app', path={str(lib)!r}, "
             f"index={server.json_url!r}, {option})\nprint(sorted(set(oldfw.USED)))")
-    result = any_device.run(code, path=[OLD_FIRMWARE])
+    result = any_device.run(code, path=[SHIMS])
     assert result.returncode == 0, result.stdout + result.stderr
     assert lines(result)[-1] == str(["ssl+ca" if verified else "ssl", "uzlib"])
     run = any_device.run("import fxapp; print(fxapp.run())", path=[lib])
@@ -1197,7 +1235,7 @@ def test_firmware_before_tls_and_deflate_uses_ssl_and_uzlib(
         cert.write_bytes(der(trustme.CA()))
         result = any_device.run(code.replace("path=" + repr(str(lib)),
                                              "path=" + repr(str(tmp_path / "lib2"))),
-                                path=[OLD_FIRMWARE])
+                                path=[SHIMS])
         assert result.returncode == 1
         assert "UpipError: micropython-fx-app: TLS with 127.0.0.1 failed" in result.stdout
         assert not (tmp_path / "lib2").exists()
