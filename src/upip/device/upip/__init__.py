@@ -84,7 +84,6 @@ def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=F
                 raise run("throw", o, e)
     finally:
         if o.step:
-            o.data = None
             close(o.path, o.mkdir)
 
 

@@ -1,41 +1,39 @@
 # upip device client: which files of a standard sdist (one with setup.py or
 # pyproject.toml) to install: its packages and modules, as the host does
 # (top_level.txt when present; else discovered, without tests, docs, tools).
-_SKIP = ("test", "tests", "testing", "doc", "docs", "example", "examples", "benchmark",
-         "benchmarks", "bench", "build", "dist", "script", "scripts", "tools", "tool", "ci",
-         "setup", "conftest", "noxfile", "tasks", "fabfile", "manage", "venv", "env")
+# Every name here is one the firmware has, and the strings are bytes: this
+# runs late in an install, when a new qstr would start a new qstr pool.
 
 
-def _ident(s):
-    if not s or s[:1].isdigit():
-        return False
-    for c in s.encode():  # (iterating over a str would intern each character)
-        if not (97 <= c | 32 <= 122 or 48 <= c <= 57 or c == 95):
-            return False
-    return True
-
-
-def run(paths, top):
-    # -> {archive path: image path}; "src/" layout understood
+def run(names, keys):
+    # names: the sdist's paths, keys: top_level.txt's names -> {archive
+    # path: image path}; "src/" layout understood
     root = ""
-    for p in paths:
-        if p[:4] == "src/" and p[-3:] == ".py":
-            root = "src/"
+    for p in names:
+        if p[:4].encode() == b"src/" and p[-3:] == ".py":
+            root = p[:4]
             break
-    want = set(top) if top else None
+    want = set(keys) if keys else None
     if want is None:
         want = set()
-        for p in paths:
+        skip = (b" test tests testing doc docs example examples benchmark benchmarks bench "
+                b"build dist script scripts tools tool ci setup conftest noxfile tasks "
+                b"fabfile manage venv env ")
+        for p in names:
             if p[:len(root)] == root:
                 q = p[len(root):]
                 i = q.find("/")
                 head = q if i < 0 else q[:i]
-                nm = head[:-3] if i < 0 and head[-3:] == ".py" else head
-                if q[-3:] == ".py" and _ident(nm) and nm.lower() not in _SKIP and not (
-                        i < 0 and nm[:5] == "test_"):
-                    want.add(nm)
+                nm = (head[:-3] if i < 0 and head[-3:] == ".py" else head).encode()
+                ok = q[-3:] == ".py" and nm and not (48 <= nm[0] <= 57)
+                for c in nm:  # an identifier (iterating over a str interns each character)
+                    if not (97 <= c | 32 <= 122 or 48 <= c <= 57 or c == 95):
+                        ok = False
+                if ok and b" " + nm.lower() + b" " not in skip and not (
+                        i < 0 and nm[:5] == b"test_"):
+                    want.add(nm.decode())
     chosen = {}
-    for p in paths:
+    for p in names:
         if p[:len(root)] == root:
             q = p[len(root):]
             i = q.find("/")

@@ -10,15 +10,15 @@ def run(args, path, index, ca, insecure, force, timeout):
     # next free slot in the stage; o.path (DIR) and o.mkdir (the folders
     # made for it). Each package then sets o.name, o.target (its pin),
     # o.flags (1 if asked for), o.src (the URL of its JSON), o.version,
-    # o.url, o.sha256 (the sdist) and o.data (the files staged); o.context
-    # is the TLS context while a get runs over HTTPS.
+    # o.url and o.sha256 (the sdist); o.context is the TLS context while a
+    # get runs over HTTPS.
     from upip.dir import mount
     o = Opts()
     o.index = (index or "https://pypi.org/pypi").rstrip("/")
     o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
     o.pos = o.count = 0
     o.name = o.target = o.flags = o.src = o.version = o.url = None
-    o.sha256 = o.data = o.context = None  # (the dict, sized once)
+    o.sha256 = o.context = None  # (the dict, sized once)
     o.path, o.mkdir = mount(path)
     with open(o.path + "/.upip-tx/q", "wb") as f:  # (a file: no list left on the heap)
         for s in args:

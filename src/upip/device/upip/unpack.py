@@ -16,18 +16,20 @@ def fill(stream, buf):
 
 
 def run(o):
-    # Stage every file of the tar in the stage's "t" -> o.data [(slot, path,
-    # sha256, size)], o.count (the next free slot); o.step "update", which
-    # picks the dist's files and reads its metadata.
+    # Stage every file of the tar in the stage's "t", each listed in the
+    # stage's "f" (a line: slot, path, sha256, size, tab-separated: a file,
+    # so the heap holds no list that grows with the archive); o.count, the
+    # next free slot; o.step "update", which picks the dist's files and
+    # reads its metadata.
     import binascii
     import hashlib
     import os
     b = memoryview(bytearray(512))
     slot = o.count
-    files = []  # (slot, path, sha256, size)
     seen = set()
     longname = None
     d = open(o.path + "/.upip-tx/t", "rb")
+    f = open(o.path + "/.upip-tx/f", "wb")
     try:
         while True:
             fill(d, b)
@@ -111,10 +113,12 @@ def run(o):
                     h.update(b[:k])
                     w.write(b[:k])
                     left -= k
-            files.append((slot, rel.decode(), binascii.hexlify(h.digest()).decode(), size))
+            f.write(str(slot).encode() + b"\t" + rel + b"\t" + binascii.hexlify(h.digest()) +
+                    b"\t" + str(size).encode() + b"\n")  # (no tab in rel: refused above)
             slot += 1
     finally:
+        f.close()
         d.close()
     os.remove(o.path + "/.upip-tx/t")
-    o.data, o.count = files, slot
+    o.count = slot
     o.step = "update"

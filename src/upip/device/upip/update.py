@@ -49,54 +49,72 @@ def read(o, index, buf, mode):
     return data
 
 
+def items(o):
+    # the files unpack staged, from the stage's "f": [slot, path, sha256,
+    # size] each (names of the firmware's own: no qstr)
+    with open(o.path + "/.upip-tx/f") as f:
+        for line in f:
+            yield line.rstrip("\n").split("\t")
+
+
+def sort(path):
+    # a staged path -> 0-3: the metadata read (PKG-INFO, the .egg-info's
+    # PKG-INFO, requires.txt, top_level.txt), -1 a file of the dist, -2
+    # dropped (setup files, READMEs, other metadata, caches), -3 setup.py,
+    # pyproject.toml or setup.cfg (dropped too: a standard sdist)
+    rel = path.encode()  # (bytes: a b"..." literal is no qstr; path: no new qstr)
+    low = rel.lower()
+    if low == b"pkg-info":
+        return 0
+    if low[-19:] == b".egg-info/pkg-info":
+        return 1
+    if low[-22:] == b".egg-info/requires.txt":
+        return 2
+    if low[-23:] == b".egg-info/top_level.txt":
+        return 3
+    if rel in (b"setup.py", b"pyproject.toml", b"setup.cfg"):
+        return -3
+    if (rel[:6] == b"setup." or rel[:6] == b"README" or b".egg-info" in rel or
+            b"__pycache__" in rel or rel[-4:] == b".pyc"):
+        return -2
+    return -1
+
+
 def run(o):
     # Dependencies: Requires-Dist in PKG-INFO, else requires.txt. A standard
     # sdist (setup.py, pyproject.toml or setup.cfg) installs only its
     # packages and modules (top_level.txt, else found by select); upip's
-    # own sdists, all their files.
+    # own sdists, all their files. Two passes over the list: nothing on the
+    # heap grows with the number of files, but for a standard sdist's paths.
     b = memoryview(bytearray(512))
-    meta = [None, None, None, None]  # the slots of PKG-INFO, the .egg-info's
-    # PKG-INFO, requires.txt, top_level.txt
+    meta = [None, None, None, None]  # the slots of the metadata (see sort)
     build = False
-    files = []
-    for f in o.data:
-        rel = f[1].encode()  # (bytes: a b"..." literal is no qstr)
-        low = rel.lower()
-        k = -1
-        if low == b"pkg-info":
-            k = 0
-        elif low[-19:] == b".egg-info/pkg-info":
-            k = 1
-        elif low[-22:] == b".egg-info/requires.txt":
-            k = 2
-        elif low[-23:] == b".egg-info/top_level.txt":
-            k = 3
-        elif rel in (b"setup.py", b"pyproject.toml", b"setup.cfg"):
-            build = True
+    for n, rel, h, size in items(o):
+        k = sort(rel)
         if k >= 0:
-            meta[k] = f[0]
-        elif (rel[:6] == b"setup." or rel[:6] == b"README" or b".egg-info" in rel or
-              b"__pycache__" in rel or rel[-4:] == b".pyc"):
-            os.remove(o.path + "/.upip-tx/n" + str(f[0]))
-        else:
-            files.append(f)
+            meta[k] = n
+        elif k == -3:
+            build = True
     h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
     deps = h or e or r or []
     chosen = None
     if build:
         from upip.select import run as select
-        chosen = select([x[1] for x in files], top or [])
+        chosen = select([p[1] for p in items(o) if sort(p[1]) == -1], top or [])
     ab = b"ab".decode()  # (a mode as bytes: no qstr)
     with open(o.path + "/.upip-tx/new", ab) as out:
         out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
                                                        o.url).encode())
         for r in deps:
             out.write(b"req\t" + r.encode() + b"\n")
-        for n, rel, h, size in files:
+        for n, rel, h, size in items(o):
+            k = sort(rel)
             dest = rel if chosen is None else chosen.get(rel)
-            if not dest:
-                os.remove(o.path + "/.upip-tx/n" + str(n))
+            if k < 0 and (k != -1 or not dest):
+                os.remove(o.path + "/.upip-tx/n" + n)
                 continue
+            if k >= 0:
+                continue  # (read, and removed)
             # Refuse a file that would take the place of a module built into
             # the firmware (since 1.21, os.py or os/ is imported before its
             # own os), as the old micropython-os on PyPI has: upip imports os
@@ -121,5 +139,5 @@ def run(o):
     with open(o.path + "/.upip-tx/q", ab) as q:  # the dependencies, queued
         for r in deps:
             q.write(b"0\t" + r.encode() + b"\n")
-    o.data = None
+    os.remove(o.path + "/.upip-tx/f")
     o.step = "next"
