@@ -16,9 +16,14 @@ def run(o):
 
 
 def flush(path):
-    ops = [p for p in readlines(path + "/.upip-tx/journal") if len(p) == 3 and p[0] != "root"]
+    # The journal's moves, read as they are made (a journal has a line a
+    # file: it is not held on the heap)
+    j = path + "/.upip-tx/journal"
     try:
-        for op, i, rel in ops:
+        for p in readlines(j):
+            if len(p) != 3 or p[0] == "root":
+                continue
+            op, i, rel = p
             t = path + "/" + rel
             if op == "mkdir":
                 os.mkdir(t)
@@ -29,24 +34,54 @@ def flush(path):
                 os.rename(t, path + "/.upip-tx/o" + i)
             if op == "put":
                 os.rename(path + "/.upip-tx/n" + i, t)
-        os.rename(path + "/.upip-tx/journal", path + "/.upip-tx/committed")
+        os.rename(j, path + "/.upip-tx/committed")
     except BaseException:
         rollback(path)
         raise
-    remove(path + "/.upip-tx")
-    for op, i, rel in ops:  # the folders the deleted files leave empty
-        while op == "del" and "/" in rel:
+    for p in readlines(path + "/.upip-tx/committed"):  # the folders deletions leave empty
+        rel = p[2] if len(p) == 3 and p[0] == "del" else ""
+        while "/" in rel:
             rel = rel[:rel.rfind("/")]
             try:
                 os.rmdir(path + "/" + rel)
             except OSError:
                 break
+    remove(path + "/.upip-tx")
+
+
+def backwards(path):
+    # the lines of a records-style file, last first, split at tabs (none if
+    # it is missing), read from the end 512 bytes at a time
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return
+    with f:
+        end = f.seek(0, 2)
+        rest = b""
+        while end > 0:
+            k = min(512, end)
+            end -= k
+            f.seek(end)
+            lines = (f.read(k) + rest).split(b"\n")
+            rest = lines.pop(0)  # (it may begin in the block before)
+            while lines:
+                line = lines.pop()
+                if line:
+                    yield line.decode().split("\t")
+        if rest:
+            yield rest.decode().split("\t")
 
 
 def rollback(path):
-    ops = [p for p in readlines(path + "/.upip-tx/journal") if len(p) == 3]
-    for op, i, rel in reversed(ops):
+    # the journal's moves undone, last first
+    roots = []
+    for p in backwards(path + "/.upip-tx/journal"):
+        if len(p) != 3:
+            continue
+        op, i, rel = p
         if op == "root":
+            roots.append(rel)
             continue
         t = path + "/" + rel
         if op == "tree":  # a folder the host staged whole
@@ -64,9 +99,8 @@ def rollback(path):
         if stat(path + "/.upip-tx/o" + i):
             os.rename(path + "/.upip-tx/o" + i, t)
     remove(path + "/.upip-tx")
-    for op, i, rel in reversed(ops):
-        if op == "root":
-            try:
-                os.rmdir(rel)
-            except OSError:
-                break
+    for rel in roots:  # (read last first: the deepest first)
+        try:
+            os.rmdir(rel)
+        except OSError:
+            break
