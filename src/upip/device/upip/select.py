@@ -6,10 +6,11 @@
 
 
 def run(names, keys):
-    # names: the sdist's paths, keys: top_level.txt's names -> {archive
-    # path: image path}; "src/" layout understood
+    # names(): the sdist's paths (read from the stage each time: nothing
+    # that grows with the archive stays on the heap); keys: top_level.txt's
+    # names -> (root, want) for get(); "src/" layout understood
     root = ""
-    for p in names:
+    for p in names():
         if p[:4].encode() == b"src/" and p[-3:] == ".py":
             root = p[:4]
             break
@@ -19,7 +20,7 @@ def run(names, keys):
         skip = (b" test tests testing doc docs example examples benchmark benchmarks bench "
                 b"build dist script scripts tools tool ci setup conftest noxfile tasks "
                 b"fabfile manage venv env ")
-        for p in names:
+        for p in names():
             if p[:len(root)] == root:
                 q = p[len(root):]
                 i = q.find("/")
@@ -32,11 +33,14 @@ def run(names, keys):
                 if ok and b" " + nm.lower() + b" " not in skip and not (
                         i < 0 and nm[:5] == b"test_"):
                     want.add(nm.decode())
-    chosen = {}
-    for p in names:
-        if p[:len(root)] == root:
-            q = p[len(root):]
-            i = q.find("/")
-            if (i >= 0 and q[:i] in want) or (i < 0 and q[-3:] == ".py" and q[:-3] in want):
-                chosen[p] = q
-    return chosen
+    return root, want
+
+
+def get(root, want, name):
+    # the image path of the sdist's path name, None if it is not installed
+    if name[:len(root)] == root:
+        q = name[len(root):]
+        i = q.find("/")
+        if (i >= 0 and q[:i] in want) or (i < 0 and q[-3:] == ".py" and q[:-3] in want):
+            return q
+    return None

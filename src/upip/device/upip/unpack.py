@@ -15,10 +15,33 @@ def fill(stream, buf):
         n += k
 
 
+def search(o, f, path, buf):
+    # Whether path (bytes) was staged before. buf: a Bloom filter of the
+    # paths so far (3 bits of 2048 a path; path is put in); only when it
+    # says maybe is the stage's "f" (open as f) read. (core.filter, less the
+    # cost of loading core here; names the firmware has: no qstr.)
+    import hashlib
+    d = hashlib.sha256(path).digest()
+    n = 0
+    for j in (0, 3, 6):
+        i = ((d[j] << 16) | (d[j + 1] << 8) | d[j + 2]) & 2047
+        n += buf[i >> 3] >> (i & 7) & 1
+        buf[i >> 3] |= 1 << (i & 7)
+    if n < 3:
+        return False
+    f.flush()
+    with open(o.path + "/.upip-tx/f", "rb") as r:
+        for line in r:
+            if line.split(b"\t")[1] == path:
+                return True
+    return False
+
+
 def run(o):
     # Stage every file of the tar in the stage's "t", each listed in the
-    # stage's "f" (a line: slot, path, sha256, size, tab-separated: a file,
-    # so the heap holds no list that grows with the archive); o.count, the
+    # stage's "f" (a line: slot, path, sha256, size, tab-separated; slot "-"
+    # for a link skipped: a file, so the heap holds no list that grows with
+    # the archive); o.count, the
     # next free slot; o.step "update", which picks the dist's files and
     # reads its metadata.
     import binascii
@@ -26,7 +49,7 @@ def run(o):
     import os
     b = memoryview(bytearray(512))
     slot = o.count
-    seen = set()
+    seen = bytearray(256)  # (see search)
     longname = None
     d = open(o.path + "/.upip-tx/t", "rb")
     f = open(o.path + "/.upip-tx/f", "wb")
@@ -76,7 +99,7 @@ def run(o):
             elif not rel or kind == 53:  # the top folder, directories
                 d.seek(blocks * 512, 1)
                 continue
-            elif rel in seen:
+            elif search(o, f, rel, seen):
                 why = 4  # listed twice
             elif kind == 50:  # symbolic link: refused if it leaves, never written
                 t = bytes(b[157:257]).split(b"\0")[0]
@@ -91,7 +114,7 @@ def run(o):
                     elif p and p != b".":
                         depth += 1
                 if not why:
-                    seen.add(rel)
+                    f.write(b"-\t" + rel + b"\t-\t0\n")  # (listed, for the check above)
                     print("warning: skipped {} (symbolic link to {})".format(
                         rel.decode(), t.decode()))
                     continue
@@ -103,7 +126,6 @@ def run(o):
                 why = 9  # another member type
             if why:
                 raise UpipError(why, name.decode(), t and t.decode())
-            seen.add(rel)
             h = hashlib.sha256()
             with open(o.path + "/.upip-tx/n" + str(slot), "wb") as w:
                 left = size

@@ -54,7 +54,8 @@ def items(o):
     # size] each (names of the firmware's own: no qstr)
     with open(o.path + "/.upip-tx/f") as f:
         for line in f:
-            yield line.rstrip("\n").split("\t")
+            if line[:1] != "-":  # (a link unpack skipped)
+                yield line.rstrip("\n").split("\t")
 
 
 def sort(path):
@@ -97,10 +98,10 @@ def run(o):
             build = True
     h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
     deps = h or e or r or []
-    chosen = None
+    select = None
     if build:
-        from upip.select import run as select
-        chosen = select([p[1] for p in items(o) if sort(p[1]) == -1], top or [])
+        import upip.select as select
+        chosen = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1), top or [])
     ab = b"ab".decode()  # (a mode as bytes: no qstr)
     with open(o.path + "/.upip-tx/new", ab) as out:
         out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
@@ -109,7 +110,7 @@ def run(o):
             out.write(b"req\t" + r.encode() + b"\n")
         for n, rel, h, size in items(o):
             k = sort(rel)
-            dest = rel if chosen is None else chosen.get(rel)
+            dest = select.get(chosen[0], chosen[1], rel) if select else rel
             if k < 0 and (k != -1 or not dest):
                 os.remove(o.path + "/.upip-tx/n" + n)
                 continue
