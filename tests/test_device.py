@@ -12,10 +12,12 @@ from __future__ import annotations
 import functools
 import glob
 import gzip
+import io
 import os
 import shutil
 import ssl
 import subprocess
+import tarfile
 import warnings
 import zlib
 from collections.abc import Callable, Iterator
@@ -499,6 +501,41 @@ def test_many_releases_stream_through_a_small_heap(mpy_device: Device, make_inde
     server.fault(f"/pypi/{name}/7.0/json", "status", 404)
     done(install(mpy_device, lib, server, f"{name}==7.0", heapsize="64k"))
     assert (lib / "fxmany.py").read_text() == "V = 7\n"
+
+
+def test_many_files_install_in_a_small_heap(mpy_device: Device, make_index: MakeIndex,
+                                            tmp_path: Path) -> None:
+    # Nothing the client holds grows with the files of a package or of the image
+    # (it reads its lists again from the stage, with Bloom filters to skip most
+    # reads): 400 files install in the heap a few need, and so does a small
+    # package into the image they make. (Holding a path per file needed over
+    # 40 KB for each.)
+    many = {f"fxfiles/m{i:03d}.py": f"X = {i}\n" for i in range(400)}
+    dists = [Dist("micropython-fx-files", "1.0", "micropython-fx-files-1.0.tar.gz",
+                  upip_sdist("micropython-fx-files", "1.0", {"fxfiles/__init__.py": "", **many})),
+             Dist("micropython-fx-one", "1.0", "micropython-fx-one-1.0.tar.gz",
+                  upip_sdist("micropython-fx-one", "1.0", {"fxone.py": "ONE = 1\n"}))]
+    server = make_index([*catalog(), *dists])
+    lib = tmp_path / "lib"
+    done(install(mpy_device, lib, server, "micropython-fx-files", heapsize="20k"))
+    assert len(list((lib / "fxfiles").iterdir())) == 401
+    done(install(mpy_device, lib, server, "micropython-fx-one", heapsize="20k"))
+    run = mpy_device.run("import fxone, fxfiles.m399 as m; print(fxone.ONE, m.X)", path=[lib])
+    assert run.stdout == "1 399\n"
+    # and one of them listed twice in the archive is still refused
+    twice = upip_sdist("micropython-fx-twice", "1.0", many)
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(twice))) as tar:
+        members = [(m, tar.extractfile(m).read()) for m in tar.getmembers()]  # type: ignore[union-attr]
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for m, data in [*members, members[250]]:
+            tar.addfile(m, io.BytesIO(data))
+    server = make_index([Dist("micropython-fx-twice", "1.0", "micropython-fx-twice-1.0.tar.gz",
+                              gzip.compress(out.getvalue()))])
+    result = install(mpy_device, tmp_path / "lib2", server, "micropython-fx-twice",
+                     heapsize="20k")
+    assert error_line(result).endswith(f"{members[250][0].name.split('/', 1)[1]}: listed twice")
+    assert not (tmp_path / "lib2").exists()
 
 
 # -- transport: redirects, chunked bodies ------------------------------------------------

@@ -55,7 +55,7 @@ def uninstall(pkg_or_list, path=None):
     ok = False
     try:
         open(path + "/.upip-tx/new", "w").close()
-        commit(path, keys, made, False)
+        commit(path, keys, made)
         flush(path)
         ok = True
     finally:

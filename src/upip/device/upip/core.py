@@ -30,6 +30,47 @@ def readlines(path):
                 yield line.split("\t")
 
 
+def filter(buf, path, add=False):
+    # A Bloom filter: whether path may be in buf (a bytearray; add: put it
+    # in too). False is certain; a caller checks a True by reading the file
+    # the path came from, so the heap holds a few bits a path, not the path.
+    # (Names the firmware has: no qstr.)
+    import hashlib
+    d = hashlib.sha256(path).digest()
+    n = len(buf) * 8
+    hit = True
+    for j in (0, 3, 6):
+        i = ((d[j] << 16) | (d[j + 1] << 8) | d[j + 2]) % n
+        if not buf[i >> 3] & 1 << (i & 7):
+            hit = False
+            if add:
+                buf[i >> 3] |= 1 << (i & 7)
+    return hit
+
+
+def sizeof(path):
+    # a Bloom filter (filter) for the paths the records-style file path
+    # lists: 2 bytes a line (a line is 50 bytes or more), at most 512
+    try:
+        n = os.stat(path)[6]
+    except OSError:
+        n = 0
+    return bytearray(min(512, 8 + n // 25))
+
+
+def find(path, name, keys=None):
+    # The first "file" line for name in the records-style file path, as
+    # (its sha256, its dist's line): of a dist not in keys when keys given.
+    # (Names the firmware has: no qstr.)
+    dist = None
+    for p in readlines(path):
+        if p[0] == "dist":
+            dist = p
+        elif p[0] == "file" and p[1] == name and (keys is None or norm(dist[1]) not in keys):
+            return p[2], dist
+    return None
+
+
 def dists(path):
     # ["dist", name, version, requested, sha256, source] for each install
     first = True

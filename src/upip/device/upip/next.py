@@ -7,7 +7,7 @@ from upip.core import dists, norm
 
 def run(o):
     # The next package to install: o.name, o.target, o.flags set, o.step
-    # "get"; or, when none is left, o.step "store" (the commit).
+    # "get"; or, when none is left, o.step "check" (then store, the commit).
     # The queue is read from the top each time; the names before o.pos
     # were taken (or found installed) already.
     seen = set()
@@ -44,7 +44,7 @@ def run(o):
             return
     # (the last package's strings go before the commit's code comes in)
     o.name = o.target = o.version = o.url = o.sha256 = None  # (json dropped o.src)
-    o.step = "store"
+    o.step = "check"
 
 
 def parse(s):
