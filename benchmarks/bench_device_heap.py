@@ -25,7 +25,8 @@ usual temporary folder, the same for every tool.
 Scenarios: ``micropython-umqtt.simple`` from a local HTTP index (the real
 archive from PyPI when online, else a same-size stand-in), the same from live
 PyPI over HTTPS (skipped with --offline), and a package with 10, 100 and 1000
-releases (the peak must not grow with the number of releases).
+releases (the peak must not grow with the number of releases), and a package
+of 400 files (nor with the number of files).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from tests.support.server import IndexServer
 
 UMQTT = "micropython-umqtt.simple"
 MANY = "micropython-bench-many"
+FILES = 400
 
 
 def stand_in_umqtt() -> tuple[str, bytes]:
@@ -69,6 +71,14 @@ def many_releases(count: int) -> list[Dist]:
         dists.append(Dist(name, version, f"{name}-{version}.tar.gz", data,
                           extra={"comment_text": desc[:200]}))
     return dists
+
+
+def many_files(count: int) -> Dist:
+    """A package of `count` modules (a device's memory must not grow with them)."""
+    name = f"{MANY}-files{count}"
+    files = {f"manyfiles/m{i:04d}.py": f"X = {i}\n" for i in range(count)}
+    return Dist(name, "1.0", f"{name}-1.0.tar.gz",
+                upip_sdist(name, "1.0", {"manyfiles/__init__.py": "", **files}))
 
 
 class Tools:
@@ -175,6 +185,7 @@ def main() -> None:
         dists = [Dist(UMQTT, version, f"{UMQTT}-{version}.tar.gz", archive)]
         for n in counts:
             dists += many_releases(n)
+        dists.append(many_files(FILES))
         write_index(root, dists, server.url, mip=False)
         write_index(root / "mipsrc", [dists[0]] + [d for d in dists[1:] if d.data !=
                                                    b"never fetched"], server.url, mip=True)
@@ -217,6 +228,15 @@ def main() -> None:
                                             installed(f"many{n}.py"), work)
                 if tools.old else "n/a",
             }))
+        name = f"{MANY}-files{FILES}"
+        rows.append((f"package with {FILES} files, local HTTP", {
+            "upip": smallest_heap(lambda t: tools.upip(name, server.json_url, t),
+                                  installed(f"manyfiles/m{FILES - 1:04d}.py"), work),
+            "mip": "not measured (a request a file)",
+            "upip 1.2.6": smallest_heap(lambda t: tools.old_upip(name, local, t),
+                                        installed(f"manyfiles/m{FILES - 1:04d}.py"), work)
+            if tools.old else "n/a",
+        }))
         server.stop()
         old_server.stop()
         mip_label = tools.mip_label
