@@ -16,18 +16,12 @@ def fill(stream, buf):
 
 
 def search(o, f, path, buf):
-    # Whether path (bytes) was staged before. buf: a Bloom filter of the
-    # paths so far (3 bits of 2048 a path; path is put in); only when it
-    # says maybe is the stage's "f" (open as f) read. (core.filter, less the
-    # cost of loading core here; names the firmware has: no qstr.)
-    import hashlib
-    d = hashlib.sha256(path).digest()
-    n = 0
-    for j in (0, 3, 6):
-        i = ((d[j] << 16) | (d[j + 1] << 8) | d[j + 2]) & 2047
-        n += buf[i >> 3] >> (i & 7) & 1
+    # Whether path (bytes) was staged before: the stage's "f" (open as f)
+    # is read only when buf, a one-bit-a-path filter of the paths so far,
+    # says maybe (path is put in). (Names the firmware has: no qstr.)
+    i = hash(path) % (len(buf) * 8)
+    if not buf[i >> 3] & 1 << (i & 7):
         buf[i >> 3] |= 1 << (i & 7)
-    if n < 3:
         return False
     f.flush()
     with open(o.path + "/.upip-tx/f", "rb") as r:
@@ -49,9 +43,10 @@ def run(o):
     import os
     b = memoryview(bytearray(512))
     slot = o.count
-    seen = bytearray(256)  # (see search)
     longname = None
     d = open(o.path + "/.upip-tx/t", "rb")
+    seen = bytearray(min(256, 8 + d.seek(0, 2) // 1024))  # (see search: a member
+    d.seek(0)  # takes 512 bytes at least, so 2 bits for each one there may be)
     f = open(o.path + "/.upip-tx/f", "wb")
     try:
         while True:
