@@ -4,11 +4,14 @@
 # budget, so:
 # - an install is a chain of steps, each a module of its own with one
 #   function, run(o), that sets o.step to the step after it (start, next,
-#   get, json, get, deflate, unpack, update, then next again; store commits;
-#   over HTTPS, tls comes before each get and makes its context).
-#   This module, which stays for the whole run, only loads each step, runs
-#   it and drops it again (run() below), so only one step's code is ever on
-#   the heap;
+#   get, json, get, deflate, unpack, update, then next again; check, store
+#   and sync commit; over HTTPS, tls comes before each get and makes its
+#   context). This module, which stays for the whole run, only loads each
+#   step, runs it and drops it again (run() below), so only one step's code
+#   is ever on the heap;
+# - nothing that grows with the releases of a project or the files of a
+#   package or of the image stays on the heap: steps stream what they read
+#   and keep their lists in the stage, read again when needed;
 # - every step that holds a big buffer (TLS, the inflate window) runs alone:
 #   the network step saves what it fetches into the stage and closes the
 #   connection before the next step reads it back; each step makes its own
