@@ -35,9 +35,8 @@ def run(o):
     # Stage every file of the tar in the stage's "t", each listed in the
     # stage's "f" (a line: slot, path, sha256, size, tab-separated; slot "-"
     # for a link skipped: a file, so the heap holds no list that grows with
-    # the archive); o.count, the
-    # next free slot; o.step "update", which picks the dist's files and
-    # reads its metadata.
+    # the archive); o.count, the next free slot; o.step "update", which
+    # picks the dist's files and reads its metadata.
     import binascii
     import hashlib
     import os
