@@ -1261,18 +1261,20 @@ def test_firmware_before_tls_and_deflate_uses_ssl_and_uzlib(
     cert.write_bytes(der(ca))
     lib = tmp_path / "lib"
     option = f"ca={str(cert)!r}" if verified else "insecure=True"
-    code = (f"import oldfw, upip\nupip.install('micropython-fx-app', path={str(lib)!r}, "
-            f"index={server.json_url!r}, {option})\nprint(sorted(set(oldfw.USED)))")
-    result = any_device.run(code, path=[SHIMS])
+
+    def install_on_old_firmware(target: Path) -> subprocess.CompletedProcess[str]:
+        code = (f"import oldfw, upip\nupip.install('micropython-fx-app', path={str(target)!r}, "
+                f"index={server.json_url!r}, {option})\nprint(sorted(set(oldfw.USED)))")
+        return any_device.run(code, path=[SHIMS])
+
+    result = install_on_old_firmware(lib)
     assert result.returncode == 0, result.stdout + result.stderr
     assert lines(result)[-1] == str(["ssl+ca" if verified else "ssl", "uzlib"])
     run = any_device.run("import fxapp; print(fxapp.run())", path=[lib])
     assert run.stdout == "app 1.0 on base 2.0: 42\n"
     if verified:  # and the older ssl checks the certificate too
         cert.write_bytes(der(trustme.CA()))
-        result = any_device.run(code.replace("path=" + repr(str(lib)),
-                                             "path=" + repr(str(tmp_path / "lib2"))),
-                                path=[SHIMS])
+        result = install_on_old_firmware(tmp_path / "lib2")
         assert result.returncode == 1
         assert "UpipError: micropython-fx-app: TLS with 127.0.0.1 failed" in result.stdout
         assert not (tmp_path / "lib2").exists()

@@ -41,8 +41,10 @@ def check(path, force):
     if force:
         return
     for p in readlines(new):
+        if p[0] != "file":
+            continue
         t = path + "/" + p[1]
-        if p[0] == "file" and stat(t) and not (filter(b, p[1]) and find(rec, p[1])):
+        if stat(t) and not (filter(b, p[1]) and find(rec, p[1])):
             import upip  # (a file no one owns is rare: its hash, loaded only then)
             if stat(t) & 0x4000 or upip.run("digest", t) != p[2]:
                 raise UpipError("{} exists but no installed package owns it; move it away "

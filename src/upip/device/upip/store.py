@@ -23,12 +23,17 @@ def commit(path, keys, mkdir):
     new, rec = path + "/.upip-tx/new", path + "/.upip-records"
     a, c = sizeof(new), sizeof(rec)  # the new paths; those of the dists that stay
     slot = 0  # the one after the last staged file
+    dirs = []  # the folders to make (few: not one a file)
     for p in readlines(new):
         if p[0] == "dist":
             keys.add(norm(p[1]))
         elif p[0] == "file":
             slot = max(slot, int(p[4]) + 1)
             filter(a, p[1], True)
+            d = p[1][:p[1].rfind("/")] if "/" in p[1] else ""
+            while d and d not in dirs and not stat(path + "/" + d) & 0x4000:
+                dirs.append(d)
+                d = d[:d.rfind("/")] if "/" in d else ""
     asked, key = set(), None
     for p in readlines(rec):
         if p[0] == "dist":
@@ -37,12 +42,6 @@ def commit(path, keys, mkdir):
                 asked.add(key)
         elif p[0] == "file" and key not in keys:
             filter(c, p[1], True)
-    dirs = []  # the folders to make (few: not one a file)
-    for p in readlines(new):
-        d = p[1][:p[1].rfind("/")] if p[0] == "file" and "/" in p[1] else ""
-        while d and d not in dirs and not stat(path + "/" + d) & 0x4000:
-            dirs.append(d)
-            d = d[:d.rfind("/")] if "/" in d else ""
     # The new records file takes the slot after the last.
     w = b"w".decode()  # (a mode as bytes: no qstr)
     with open(path + "/.upip-tx/n" + str(slot), w) as out:

@@ -45,7 +45,7 @@ def run(o):
     longname = None
     d = open(o.path + "/.upip-tx/t", "rb")
     seen = bytearray(min(256, 8 + d.seek(0, 2) // 1024))  # (see search: a member
-    d.seek(0)  # takes 512 bytes at least, so 2 bits for each one there may be)
+    d.seek(0)  # takes 512 bytes at least, so 4 bits for each one there may be)
     f = open(o.path + "/.upip-tx/f", "wb")
     try:
         while True:

@@ -85,8 +85,8 @@ def run(o):
     # Dependencies: Requires-Dist in PKG-INFO, else requires.txt. A standard
     # sdist (setup.py, pyproject.toml or setup.cfg) installs only its
     # packages and modules (top_level.txt, else found by select); upip's
-    # own sdists, all their files. Two passes over the list: nothing on the
-    # heap grows with the number of files, but for a standard sdist's paths.
+    # own sdists, all their files. The list is read again for each pass:
+    # nothing on the heap grows with the number of files.
     b = memoryview(bytearray(512))
     meta = [None, None, None, None]  # the slots of the metadata (see sort)
     build = False
@@ -101,7 +101,8 @@ def run(o):
     select = None
     if build:
         import upip.select as select
-        chosen = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1), top or [])
+        root, want = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1),
+                                top or [])
     ab = b"ab".decode()  # (a mode as bytes: no qstr)
     with open(o.path + "/.upip-tx/new", ab) as out:
         out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
@@ -110,12 +111,12 @@ def run(o):
             out.write(b"req\t" + r.encode() + b"\n")
         for n, rel, h, size in items(o):
             k = sort(rel)
-            dest = select.get(chosen[0], chosen[1], rel) if select else rel
-            if k < 0 and (k != -1 or not dest):
-                os.remove(o.path + "/.upip-tx/n" + n)
-                continue
             if k >= 0:
                 continue  # (read, and removed)
+            dest = select.get(root, want, rel) if select else rel
+            if k != -1 or not dest:
+                os.remove(o.path + "/.upip-tx/n" + n)
+                continue
             # Refuse a file that would take the place of a module built into
             # the firmware (since 1.21, os.py or os/ is imported before its
             # own os), as the old micropython-os on PyPI has: upip imports os
