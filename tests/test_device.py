@@ -1251,11 +1251,13 @@ def test_http_redirected_to_https_is_verified_too(
 
 
 @pytest.mark.parametrize("verified", [True, False])
-def test_firmware_before_tls_and_deflate_uses_ssl_and_uzlib(
+@pytest.mark.parametrize("firmware", ["oldfw", "oldfw119"])
+def test_older_firmware_uses_its_older_modules(
         any_device: Device, make_index: MakeIndex, ca: trustme.CA, tmp_path: Path,
-        verified: bool) -> None:
+        verified: bool, firmware: str) -> None:
     # MicroPython 1.20 has neither the tls nor the deflate module: the client
-    # falls back to ssl.wrap_socket and uzlib.DecompIO (see oldfw.py)
+    # falls back to ssl.wrap_socket and uzlib.DecompIO (see oldfw.py); 1.19
+    # names its socket and ssl modules usocket and ussl (oldfw119.py)
     server = https_index(make_index, ca)
     cert = tmp_path / "ca.der"
     cert.write_bytes(der(ca))
@@ -1263,13 +1265,18 @@ def test_firmware_before_tls_and_deflate_uses_ssl_and_uzlib(
     option = f"ca={str(cert)!r}" if verified else "insecure=True"
 
     def install_on_old_firmware(target: Path) -> subprocess.CompletedProcess[str]:
-        code = (f"import oldfw, upip\nupip.install('micropython-fx-app', path={str(target)!r}, "
-                f"index={server.json_url!r}, {option})\nprint(sorted(set(oldfw.USED)))")
+        code = (f"import {firmware}, upip\n"
+                f"upip.install('micropython-fx-app', path={str(target)!r}, "
+                f"index={server.json_url!r}, {option})\n"
+                f"print(sorted(set({firmware}.USED)))")
         return any_device.run(code, path=[SHIMS])
 
     result = install_on_old_firmware(lib)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert lines(result)[-1] == str(["ssl+ca" if verified else "ssl", "uzlib"])
+    used = ["ssl+ca" if verified else "ssl", "uzlib"]
+    if firmware == "oldfw119":
+        used = sorted([*used, "usocket", "ussl"])
+    assert lines(result)[-1] == str(used)
     run = any_device.run("import fxapp; print(fxapp.run())", path=[lib])
     assert run.stdout == "app 1.0 on base 2.0: 42\n"
     if verified:  # and the older ssl checks the certificate too

@@ -3,7 +3,8 @@
 # module, and uzlib.DecompIO and ssl.wrap_socket(cadata=...) as that
 # firmware had them, over this firmware's own C code (deflate, tls). USED
 # records which of the older names were called, so a test can tell the
-# fallbacks really ran.
+# fallbacks really ran. HIDDEN and OLD are what it hides and what it offers
+# in their place (oldfw119 adds the names of 1.19).
 import builtins
 import ssl as _ssl
 
@@ -30,10 +31,14 @@ class ssl:
         return _ssl.wrap_socket(sock, **kw)
 
 
+HIDDEN = ["tls", "deflate"]
+OLD = {"uzlib": uzlib, "ssl": ssl}
+
+
 def _older(name, *args):
-    if name in ("tls", "deflate"):
+    if name in HIDDEN:
         raise ImportError("no module named '" + name + "'")
-    return {"uzlib": uzlib, "ssl": ssl}.get(name) or _import(name, *args)
+    return OLD.get(name) or _import(name, *args)
 
 
 builtins.__import__ = _older

@@ -3,7 +3,10 @@
 # the stage and hashed on the way, and the connection is closed before any
 # other step runs, so the TLS buffers never share the heap with the JSON
 # scanner or the inflate window.
-import socket
+try:
+    import socket
+except ImportError:  # firmware before 1.20 (names as bytes: no qstr where unused)
+    socket = __import__(b"usocket".decode())
 
 from upip import UpipError
 
@@ -154,7 +157,10 @@ def wrap_socket(context, s, host):
     try:
         if type(context) is not list:
             return context.wrap_socket(s, server_hostname=host)
-        import ssl
+        try:
+            import ssl
+        except ImportError:  # firmware before 1.20
+            ssl = __import__(b"ussl".decode())
         if context[0]:
             return ssl.wrap_socket(s, server_hostname=host, cert_reqs=ssl.CERT_REQUIRED,
                                    cadata=context[0])
