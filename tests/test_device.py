@@ -29,7 +29,16 @@ import trustme
 
 import upip.image as host_image
 from tests.conftest import Upip, run_cli, snapshot
-from tests.support.builders import evil_sdist, standard_sdist, upip_sdist
+from tests.support.builders import (
+    egg_name,
+    evil_sdist,
+    file_info,
+    gzip_4k,
+    pkg_info,
+    standard_sdist,
+    tar_bytes,
+    upip_sdist,
+)
 from tests.support.catalog import base_module, catalog
 from tests.support.device import (
     SOURCES,
@@ -808,6 +817,33 @@ def test_in_package_symlink_is_skipped_with_a_warning(device: Device, index: Ind
            "../../fx-simple/fxlinks/simple.py)" in out
     assert sorted(snapshot(lib)) == [".upip-records", "fxlinks", "fxlinks/robust.py"]
     assert "fxlinks/simple.py" not in (lib / ".upip-records").read_text()
+
+
+LONG = "fxlong/" + "d" * 60 + "/" + "e" * 60 + "/mod.py"  # 135 characters
+
+
+@pytest.mark.parametrize("fmt", ["gnu", "pax", "ustar"])
+def test_long_member_names_land_whole(device: Device, make_index: MakeIndex, tmp_path: Path,
+                                      fmt: str) -> None:
+    # A path past the header's 100 bytes is a GNU long-name member before
+    # it, a pax record (here after a pax global header), or ustar's prefix
+    # field: each must land at its whole path.
+    name, top = "micropython-fx-long", "micropython-fx-long-1.0"
+    members = [file_info(f"{top}/{egg_name(name)}.egg-info/PKG-INFO",
+                         pkg_info(name, "1.0").encode()),
+               file_info(f"{top}/{LONG}", b"WHOLE = True\n"),
+               file_info(f"{top}/fxlong/short.py", b"SHORT = True\n")]
+    raw = tar_bytes(members, {"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT,
+                              "ustar": tarfile.USTAR_FORMAT}[fmt],
+                    {"comment": "global"} if fmt == "pax" else None)
+    kinds = {bytes([raw[i + 156]]) for i in range(0, len(raw) - 512, 512)}
+    assert {"gnu": b"L", "pax": b"x", "ustar": b"0"}[fmt] in kinds  # (the form under test)
+    server = make_index([Dist(name, "1.0", f"{top}.tar.gz", gzip_4k(raw))])
+    lib = tmp_path / "lib"
+    done(install(device, lib, server, name))
+    assert (lib / LONG).read_bytes() == b"WHOLE = True\n"
+    assert (lib / "fxlong/short.py").read_bytes() == b"SHORT = True\n"
+    assert LONG in (lib / ".upip-records").read_text()
 
 
 # -- uninstall and list ------------------------------------------------------------------

@@ -29,9 +29,10 @@ def gzip_4k(raw: bytes) -> bytes:
     return comp.compress(raw) + comp.flush()
 
 
-def tar_bytes(members: Iterable[tarfile.TarInfo | tuple[tarfile.TarInfo, bytes]]) -> bytes:
+def tar_bytes(members: Iterable[tarfile.TarInfo | tuple[tarfile.TarInfo, bytes]],
+              fmt: int = tarfile.GNU_FORMAT, pax_headers: dict[str, str] | None = None) -> bytes:
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+    with tarfile.open(fileobj=buf, mode="w", format=fmt, pax_headers=pax_headers) as tar:
         for item in members:
             if isinstance(item, tuple):
                 info, data = item
