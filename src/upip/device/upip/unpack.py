@@ -2,6 +2,9 @@
 # "t") into the stage DIR/.upip-tx/n<slot>, with the host's safety rules: no
 # absolute paths, no "..", no hard links or devices, links never written.
 # Member names stay bytes until they are recorded (b"..." is no qstr).
+# Long-name and pax headers, which few sdists have, are read by the module
+# tar, loaded only when one comes (its name as bytes: no qstr).
+import upip
 from upip import UpipError
 
 
@@ -61,20 +64,7 @@ def run(o):
                 name = bytes(b[345:500]).split(b"\0")[0] + b"/" + name
             blocks = (size + 511) // 512
             if kind in (76, 75, 120, 103):  # L K x g: GNU long names, pax headers
-                meta = []
-                while size > 0:
-                    fill(d, b)
-                    if len(meta) < 16:
-                        meta.append(bytes(b[:min(512, size)]))
-                    size -= 512
-                meta = b"".join(meta)
-                if kind == 76:
-                    longname = meta.split(b"\0")[0]
-                elif kind == 120:  # "len path=value\n" records
-                    for rec in meta.split(b"\n"):
-                        i = rec.find(b" path=")
-                        if i > 0:
-                            longname = rec[i + 6:]
+                longname = upip.run(b"tar".decode(), b, kind, d, size, fill) or longname
                 continue
             parts = [p for p in name.split(b"/") if p and p != b"."]
             rel = b"/".join(parts[1:])
