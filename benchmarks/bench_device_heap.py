@@ -27,6 +27,12 @@ archive from PyPI when online, else a same-size stand-in), the same from live
 PyPI over HTTPS (skipped with --offline), and a package with 10, 100 and 1000
 releases (the peak must not grow with the number of releases), and a package
 of 400 files (nor with the number of files).
+
+Where mbedtls allocates from is told under the table: the unix port gives it
+the C heap (so HTTPS figures leave out its 16 KB record buffer and the parsed
+certificates), as ESP32 does; rp2 and stm32 give it MicroPython's heap, as
+``benchmarks/build_unix32.sh --tls-on-heap`` does. It is found by parsing a
+certificate and seeing whether MicroPython's heap grew.
 """
 
 from __future__ import annotations
@@ -154,6 +160,22 @@ def installed(rel: str) -> Callable[[Path, str], bool]:
     return ok
 
 
+def tls_heap(mp: str) -> str | None:
+    """"gc" if mp's mbedtls allocates from MicroPython's heap, "c" if from
+    the C heap, None if mp has no tls module."""
+    import ssl
+
+    import trustme
+    der = ssl.PEM_cert_to_DER_cert(trustme.CA().cert_pem.bytes().decode())
+    code = (f"import gc, tls\nd = {der!r}\nc = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)\n"
+            "gc.collect()\na = gc.mem_alloc()\nc.load_verify_locations(d)\ngc.collect()\n"
+            "print(gc.mem_alloc() - a)")
+    out = subprocess.run([mp, "-c", code], capture_output=True, text=True).stdout.strip()
+    if not out.isdigit():
+        return None
+    return "gc" if int(out) >= len(der) else "c"  # (the parsed copy holds the DER)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -171,6 +193,7 @@ def main() -> None:
     mp = args.micropython or micropython_command() or "micropython"
     bits = subprocess.run([mp, "-c", "import sys; print(64 if sys.maxsize > 2**31 else 32)"],
                           capture_output=True, text=True, check=True).stdout.strip()
+    mbedtls = tls_heap(mp)
 
     live = None if args.offline else fetch_pypi(UMQTT)
     version, archive = live or stand_in_umqtt()
@@ -241,7 +264,7 @@ def main() -> None:
         old_server.stop()
         mip_label = tools.mip_label
     if args.json:
-        print(json.dumps({"micropython": mp, "bits": int(bits),
+        print(json.dumps({"micropython": mp, "bits": int(bits), "mbedtls_heap": mbedtls,
                           **{label: row for label, row in rows}}, indent=2))
         return
     from rich.console import Console
@@ -253,7 +276,12 @@ def main() -> None:
         return v if isinstance(v, str) else f"{v} KB"
 
     table = Table(title="Smallest -X heapsize for an on-device install (1 KB steps), "
-                        f"{bits}-bit unix port {mp}")
+                        f"{bits}-bit unix port {mp}",
+                  caption={"c": "mbedtls allocates from the C heap here: HTTPS figures leave "
+                                "out its buffers (see build_unix32.sh --tls-on-heap)",
+                           "gc": "mbedtls allocates from MicroPython's heap here, as on rp2 "
+                                 "and stm32: HTTPS figures include its buffers",
+                           None: "no tls module"}[mbedtls])
     for col in ("scenario", "upip (device, .mpy)", mip_label, "upip 1.2.6 + shims",
                 "upip 1.2.6 / upip"):
         table.add_column(col, justify="right")
