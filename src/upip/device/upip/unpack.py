@@ -20,11 +20,19 @@ def fill(stream, buf):
 
 def search(o, f, path, buf):
     # Whether path (bytes) was staged before: the stage's "f" (open as f)
-    # is read only when buf, a one-bit-a-path filter of the paths so far,
-    # says maybe (path is put in). (Names the firmware has: no qstr.)
-    i = hash(path) % (len(buf) * 8)
-    if not buf[i >> 3] & 1 << (i & 7):
-        buf[i >> 3] |= 1 << (i & 7)
+    # is read only when buf, a Bloom filter of the paths so far (two bits a
+    # path, from its sha256: hash() has 8 bits on rp2), says maybe (path is
+    # put in). (Names the firmware has: no qstr.)
+    import hashlib
+    d = hashlib.sha256(path).digest()
+    n = len(buf) * 8
+    hit = True
+    for j in (0, 2):
+        i = (d[j] << 8 | d[j + 1]) % n
+        if not buf[i >> 3] & 1 << (i & 7):
+            hit = False
+            buf[i >> 3] |= 1 << (i & 7)
+    if not hit:
         return False
     f.flush()
     with open(o.path + "/.upip-tx/f", "rb") as r:
