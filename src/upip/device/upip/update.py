@@ -97,6 +97,7 @@ def run(o):
         elif k == -3:
             build = True
     h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
+    b = None  # (not on the heap through select and the records)
     deps = h or e or r or []
     select = None
     if build:
