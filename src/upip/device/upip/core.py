@@ -102,8 +102,8 @@ def remove(path):
 
 
 def guard(path, function, *args):
-    # function(*args), a step of the commit into DIR (store, sync): its errors
-    # name DIR (throw puts an errno in words)
+    # function(*args), a step of the commit into DIR (check, store, sync):
+    # its errors name DIR (throw puts an errno in words)
     try:
         function(*args)
     except MemoryError:

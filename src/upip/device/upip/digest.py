@@ -1,5 +1,5 @@
 # upip device client: the sha256 of a file in DIR that no installed package
-# owns, which store compares with the staged one (loaded only then: most
+# owns, which check compares with the staged one (loaded only then: most
 # commits never need it).
 
 

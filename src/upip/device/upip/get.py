@@ -99,8 +99,7 @@ def request(o, url, path):
                     loc = v
             if code in (301, 302, 303, 307, 308) and loc:
                 s.close()
-                i = url.find("/", len(proto) + 2)
-                top = url if i < 0 else url[:i]  # scheme://host[:port]
+                top = url[:j]  # scheme://host[:port]
                 here = url[:url.rfind("/") + 1]
                 url = loc.decode()
                 if b"://" not in loc:  # relative: to the host, or to the folder

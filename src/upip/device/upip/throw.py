@@ -35,8 +35,9 @@ def run(o, e):
             # the heap, running out of it in a signature's check reads as
             # "not correctly signed" (measured on such a build: 36-40 KB)
             import gc
-            if gc.mem_free() < 48 * 1024:
-                e += " (or too little memory for TLS: {} KB free)".format(gc.mem_free() // 1024)
+            free = gc.mem_free() // 1024
+            if free < 48:
+                e += " (or too little memory for TLS: {} KB free)".format(free)
     e = "{}".format(e)
     if o.name or e[:len(o.path)] != o.path:  # (a commit's errors name DIR already)
         e = "{}: {}".format(o.name or o.path, e)

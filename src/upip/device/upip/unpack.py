@@ -22,7 +22,9 @@ def search(o, f, path, buf):
     # Whether path (bytes) was staged before: the stage's "f" (open as f)
     # is read only when buf, a Bloom filter of the paths so far (two bits a
     # path, from its sha256: hash() has 8 bits on rp2), says maybe (path is
-    # put in). (Names the firmware has: no qstr.)
+    # put in). core.filter's kind, not core.filter: importing core would put
+    # its code on this step's heap, and a module of its own would cost
+    # qstrs. (Names the firmware has: no qstr.)
     import hashlib
     d = hashlib.sha256(path).digest()
     n = len(buf) * 8
