@@ -1,10 +1,9 @@
 # MicroPython code. Imported first, it makes every socket's connect fail
 # with ENOMEM (errno 12), as lwIP or mbedtls do on a board whose heap is
 # spent; everything else is the firmware's own socket module.
-import builtins
 import socket as _socket
 
-_import = builtins.__import__
+import swap
 
 
 class _Socket:
@@ -30,8 +29,4 @@ class socket:
         return _socket.getaddrinfo(*args)
 
 
-def _spent(name, *args):
-    return socket if name == "socket" else _import(name, *args)
-
-
-builtins.__import__ = _spent
+swap.SWAPPED["socket"] = socket

@@ -3,15 +3,13 @@
 # module, and uzlib.DecompIO and ssl.wrap_socket(cadata=...) as that
 # firmware had them, over this firmware's own C code (deflate, tls). USED
 # records which of the older names were called, so a test can tell the
-# fallbacks really ran. HIDDEN and OLD are what it hides and what it offers
-# in their place (oldfw119 adds the names of 1.19).
-import builtins
+# fallbacks really ran. (Through swap.py; oldfw119 adds the names of 1.19.)
 import ssl as _ssl
 
 import deflate
+import swap
 
 USED = []
-_import = builtins.__import__
 
 
 class uzlib:
@@ -31,14 +29,5 @@ class ssl:
         return _ssl.wrap_socket(sock, **kw)
 
 
-HIDDEN = ["tls", "deflate"]
-OLD = {"uzlib": uzlib, "ssl": ssl}
-
-
-def _older(name, *args):
-    if name in HIDDEN:
-        raise ImportError("no module named '" + name + "'")
-    return OLD.get(name) or _import(name, *args)
-
-
-builtins.__import__ = _older
+swap.HIDDEN.update(("tls", "deflate"))
+swap.SWAPPED.update({"uzlib": uzlib, "ssl": ssl})

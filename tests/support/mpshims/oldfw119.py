@@ -4,6 +4,7 @@
 import socket as _socket
 
 import oldfw
+import swap
 
 
 class usocket:
@@ -23,8 +24,7 @@ class ussl(oldfw.ssl):
         return oldfw.ssl.wrap_socket(sock, **kw)
 
 
-oldfw.HIDDEN += ["socket", "ssl"]
-del oldfw.OLD["ssl"]
-oldfw.OLD["usocket"] = usocket
-oldfw.OLD["ussl"] = ussl
+swap.HIDDEN.update(("socket", "ssl"))
+del swap.SWAPPED["ssl"]
+swap.SWAPPED.update({"usocket": usocket, "ussl": ussl})
 USED = oldfw.USED

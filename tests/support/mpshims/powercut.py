@@ -3,10 +3,10 @@
 # (rename, remove, mkdir, rmdir), N from the environment variable
 # POWERCUT: the process gets SIGKILL, so no finally clause runs and
 # nothing more is written.
-import builtins
 import os as _os
 
-_import = builtins.__import__
+import swap
+
 _left = [int(_os.getenv("POWERCUT"))]
 
 
@@ -37,11 +37,4 @@ class _Os:
         _os.rmdir(p)
 
 
-_os_cut = _Os()
-
-
-def _cutting(name, *args):
-    return _os_cut if name == "os" else _import(name, *args)
-
-
-builtins.__import__ = _cutting
+swap.SWAPPED["os"] = _Os()
