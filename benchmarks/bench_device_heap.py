@@ -163,10 +163,10 @@ def installed(rel: str) -> Callable[[Path, str], bool]:
 def tls_heap(mp: str) -> str | None:
     """"gc" if mp's mbedtls allocates from MicroPython's heap, "c" if from
     the C heap, None if mp has no tls module."""
-    import ssl
-
     import trustme
-    der = ssl.PEM_cert_to_DER_cert(trustme.CA().cert_pem.bytes().decode())
+
+    from upip.bootstrap import ca_to_der
+    der = ca_to_der(trustme.CA().cert_pem.bytes(), "a test CA")
     code = (f"import gc, tls\nd = {der!r}\nc = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)\n"
             "gc.collect()\na = gc.mem_alloc()\nc.load_verify_locations(d)\ngc.collect()\n"
             "print(gc.mem_alloc() - a)")

@@ -29,16 +29,7 @@ import trustme
 
 import upip.image as host_image
 from tests.conftest import Upip, run_cli, snapshot
-from tests.support.builders import (
-    egg_name,
-    evil_sdist,
-    file_info,
-    gzip_4k,
-    pkg_info,
-    standard_sdist,
-    tar_bytes,
-    upip_sdist,
-)
+from tests.support.builders import evil_sdist, standard_sdist, upip_sdist
 from tests.support.catalog import base_module, catalog
 from tests.support.device import (
     SOURCES,
@@ -828,17 +819,15 @@ def test_long_member_names_land_whole(device: Device, make_index: MakeIndex, tmp
     # A path past the header's 100 bytes is a GNU long-name member before
     # it, a pax record (here after a pax global header), or ustar's prefix
     # field: each must land at its whole path.
-    name, top = "micropython-fx-long", "micropython-fx-long-1.0"
-    members = [file_info(f"{top}/{egg_name(name)}.egg-info/PKG-INFO",
-                         pkg_info(name, "1.0").encode()),
-               file_info(f"{top}/{LONG}", b"WHOLE = True\n"),
-               file_info(f"{top}/fxlong/short.py", b"SHORT = True\n")]
-    raw = tar_bytes(members, {"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT,
+    name = "micropython-fx-long"
+    archive = upip_sdist(name, "1.0", {LONG: "WHOLE = True\n", "fxlong/short.py": "SHORT = True\n"},
+                         fmt={"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT,
                               "ustar": tarfile.USTAR_FORMAT}[fmt],
-                    {"comment": "global"} if fmt == "pax" else None)
+                         pax_headers={"comment": "global"} if fmt == "pax" else None)
+    raw = gzip.decompress(archive)
     kinds = {bytes([raw[i + 156]]) for i in range(0, len(raw) - 512, 512)}
     assert {"gnu": b"L", "pax": b"x", "ustar": b"0"}[fmt] in kinds  # (the form under test)
-    server = make_index([Dist(name, "1.0", f"{top}.tar.gz", gzip_4k(raw))])
+    server = make_index([Dist(name, "1.0", f"{name}-1.0.tar.gz", archive)])
     lib = tmp_path / "lib"
     done(install(device, lib, server, name))
     assert (lib / LONG).read_bytes() == b"WHOLE = True\n"

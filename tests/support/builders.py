@@ -67,8 +67,10 @@ def egg_name(name: str) -> str:
 
 
 def upip_sdist(name: str, version: str, files: Files, requires: Iterable[str] = (),
-               extra: Iterable[tarfile.TarInfo | tuple[tarfile.TarInfo, bytes]] = ()) -> bytes:
-    """An upip-format sdist: package files + egg-info PKG-INFO and requires.txt."""
+               extra: Iterable[tarfile.TarInfo | tuple[tarfile.TarInfo, bytes]] = (),
+               fmt: int = tarfile.GNU_FORMAT, pax_headers: dict[str, str] | None = None) -> bytes:
+    """An upip-format sdist: package files + egg-info PKG-INFO and requires.txt
+    (a tar of format ``fmt``, with a pax global header if ``pax_headers``)."""
     top = f"{name}-{version}"
     egg = f"{top}/{egg_name(name)}.egg-info"
     members: list[tarfile.TarInfo | tuple[tarfile.TarInfo, bytes]] = [
@@ -78,7 +80,7 @@ def upip_sdist(name: str, version: str, files: Files, requires: Iterable[str] = 
         members.append(file_info(f"{egg}/requires.txt", ("\n".join(reqs) + "\n").encode()))
     members += [file_info(f"{top}/{path}", _bytes(data)) for path, data in sorted(files.items())]
     members += list(extra)
-    return gzip_4k(tar_bytes(members))
+    return gzip_4k(tar_bytes(members, fmt, pax_headers))
 
 
 def standard_sdist(name: str, version: str, files: Files, requires: Iterable[str] = (),
