@@ -37,3 +37,10 @@ def run_micropython(
     argv += ["-c", code, *args]
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
                           cwd=cwd)
+
+
+def compile_mpy(source: bytes, filename: str) -> bytes:
+    """``source`` as .mpy (6.3), from the real mpy-cross."""
+    from upip.mpy import compile_source
+
+    return compile_source(source, filename)
