@@ -20,11 +20,14 @@ from upip.cli import main
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never touch the real ~/.micropython/lib or ~/.cache/upip."""
+    """Never touch the real ~/.micropython/lib or ~/.cache/upip, nor the
+    internet: bare names are looked up on a mip index only where a test
+    gives one (--mip-index), not on micropython.org."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("UPIP_MIP_INDEX", "none")
     return home
 
 

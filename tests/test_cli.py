@@ -49,9 +49,9 @@ def test_plain_list_in_a_pipe(upip: Upip, index: IndexServer, tmp_path: Path) ->
     assert upip("install", "-p", str(lib), "-i", index.json_url, "micropython-fx-app")[0] == 0
     code, out, _ = upip("list", "-p", str(lib))
     assert code == 0
-    assert out.splitlines() == ["Package              Version",
-                                "micropython-fx-app   1.0",
-                                "micropython-fx-base  1.1"]
+    assert out.splitlines() == ["Package              Version  Source",
+                                f"micropython-fx-app   1.0      pypi {index.url}",
+                                f"micropython-fx-base  1.1      pypi {index.url}"]
 
 
 def test_list_of_an_empty_or_missing_image(upip: Upip, tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_unknown_name_falls_back_to_micropython_prefix(upip: Upip, index: IndexS
     lib = tmp_path / "lib"
     code, _out, err = upip("install", "-p", str(lib), "-i", index.json_url, "fxalias")
     assert code == 0, err
-    assert "note: no project 'fxalias'; using 'micropython-fxalias'" in err
+    assert f"note: fxalias: micropython-fxalias from PyPI {index.json_url}" in err
     assert versions(upip, lib) == {"micropython-fxalias": "0.1"}
 
 

@@ -227,16 +227,17 @@ def test_named_url_without_spaces_around_at(text: str) -> None:
     assert spec.url == "https://example.org/f/micropython-fx-base-1.0.tar.gz"
 
 
-@pytest.mark.parametrize("text", [
-    "https://example.org/project/micropython-fx-base",
-    "https://example.org/files/fx-1.0.zip",
-    "micropython-fx-base @ https://example.org/repo.git",
+@pytest.mark.parametrize(("text", "reason"), [
+    ("https://example.org/files/fx-1.0.zip", "a URL must point at a .tar.gz or .whl archive, "
+     "a package.json (or its folder) or a .py file"),
+    ("micropython-fx-base @ https://example.org/repo.git",
+     "a URL must point at a .tar.gz or .whl archive"),
 ])
-def test_url_that_is_not_an_archive(text: str) -> None:
+def test_url_that_is_not_an_archive(text: str, reason: str) -> None:
     with pytest.raises(InvalidSpec) as info:
         parse_spec(text)
     assert info.value.spec == text
-    assert info.value.reason == "a URL must point at a .tar.gz or .whl archive"
+    assert info.value.reason == reason
 
 
 # -- malformed specs ----------------------------------------------------------------

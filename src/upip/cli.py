@@ -27,18 +27,25 @@ MICROPYPATH of the unix port."""
 
 INSTALL_EPILOG = """\
 SPEC can be:
-  name                     newest release (micropython-NAME is tried when NAME is unknown)
+  name                     what mip means by it: micropython-lib's index (--mip-index)
+                           first, then PyPI's micropython-NAME, then PyPI's NAME
+  mip:name, pypi:name      only the mip index; exactly NAME, only on PyPI
+  micropython-name         exactly that, on PyPI
   name==1.2, name@1.2      an exact version (the second form is mip's)
   'name>=1,<2'             any PEP 440 range
   ./dist/pkg-1.0.tar.gz    a local sdist or pure-Python wheel
   ./myproject              a local project directory (read, never built)
   https://host/pkg.tar.gz  an archive URL (add #sha256=... to verify it)
+  github:org/repo[/path][@ref]   a package.json manifest on GitHub (also gitlab:,
+                           codeberg:), an https://... URL or path of one, or a .py file
 
 Index URLs ending in /simple (or /+simple) are PEP 503/691 simple indexes
-(pypiserver, devpi); other URLs are PyPI JSON API bases such as
-https://pypi.org/pypi (the default).
+(pypiserver, devpi); a URL serving a mip v2 index.json is a mip index; other
+URLs are PyPI JSON API bases such as https://pypi.org/pypi (the default).
+Every file from a mip index is checked against the hash the index gives.
 
 Examples:
+  upip install -p build/lib aioble microdot
   upip install -p build/lib micropython-umqtt.simple micropython-logging
   upip install -p build/lib -r requirements.txt --index-url http://127.0.0.1:8080/simple
   MICROPYPATH=build/lib micropython -c "import umqtt.simple"
@@ -118,6 +125,7 @@ def _install_parser(sub: Subparsers) -> None:
                    help="another index to search (repeatable)")
     p.add_argument("-f", "--find-links", action="append", default=[], metavar="DIR",
                    help="a directory of archives to search (repeatable)")
+    _mip_index_options(p)
     p.add_argument("--no-deps", action="store_true", help="do not install dependencies")
     p.add_argument("-U", "--upgrade", action="store_true",
                    help="take the newest allowed versions even if older ones are installed")
@@ -144,6 +152,24 @@ def _install_parser(sub: Subparsers) -> None:
                    help="parallel downloads (default: 8)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     _common(p)
+
+
+def _mip_index_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--mip-index", metavar="URL", default=None,
+                       help="the micropython-lib-style (mip v2) index bare names are looked up "
+                            "on first (default: $UPIP_MIP_INDEX, else "
+                            "https://micropython.org/pi/v2)")
+    group.add_argument("--no-mip-index", action="store_true",
+                       help="look bare names up on PyPI only")
+
+
+def _mip_index(args: argparse.Namespace) -> str | None:
+    from .installer import default_mip_index
+
+    if args.no_mip_index:
+        return None
+    return str(args.mip_index) if args.mip_index else default_mip_index()
 
 
 def _uninstall_parser(sub: Subparsers) -> None:
@@ -448,7 +474,8 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
         force=args.force, pre=args.pre or wanted.pre, dry_run=args.dry_run,
         cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
         no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs,
-        cert=args.cert, mpy=_compile_options(args.mpy) if args.mpy else None)
+        cert=args.cert, mpy=_compile_options(args.mpy) if args.mpy else None,
+        mip_index=_mip_index(args))
     report = install(wanted.specs, _target(args), options, reporter)
     reporter.close()
     if args.json:
@@ -665,6 +692,8 @@ def _open_image(args: argparse.Namespace, reporter: Any) -> Any:
 
 
 def cmd_list(args: argparse.Namespace, reporter: Any) -> int:
+    from .sources import describe_source
+
     image = _open_image(args, reporter)
     recs = sorted(image.records.values(), key=lambda r: r.key)
     if args.format == "json":
@@ -678,17 +707,19 @@ def cmd_list(args: argparse.Namespace, reporter: Any) -> int:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table("Package", "Version", "Files", "Bytes", "Requested",
+        table = Table("Package", "Version", "Files", "Bytes", "Requested", "Source",
                       title=str(image.root), title_justify="left")
         for r in recs:
             table.add_row(r.name, r.version, str(len(r.files)),
-                          str(sum(f.size for f in r.files)), "yes" if r.requested else "")
+                          str(sum(f.size for f in r.files)), "yes" if r.requested else "",
+                          " ".join(describe_source(r.source)))
         Console().print(table)
     else:
         width = max([len(r.name) for r in recs] + [7])
-        print(f"{'Package':<{width}}  Version")
+        vwidth = max([len(r.version) for r in recs] + [7])
+        print(f"{'Package':<{width}}  {'Version':<{vwidth}}  Source")
         for r in recs:
-            print(f"{r.name:<{width}}  {r.version}")
+            print(f"{r.name:<{width}}  {r.version:<{vwidth}}  {' '.join(describe_source(r.source))}")
     return 0
 
 

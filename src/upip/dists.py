@@ -15,6 +15,8 @@ Which files an install takes:
 * **wheel** (pure Python): everything but ``*.dist-info`` (``.data/purelib``
   and ``.data/platlib`` are unpacked to the root), every file checked against
   the wheel's RECORD.
+* **mip and package.json packages**: the files their document lists, at the
+  destinations it gives (fetched and hash-checked by the caller).
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ import base64
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from .archives import ArchiveContents, Limits, read_archive
-from .errors import CorruptArchive
+from .errors import CorruptArchive, ImageError, UnsafeArchive
+from .image import check_image_path
 from .slotted import Slotted
+from .sources.package_json import FileRef, PackageDoc, dependency_text
 
 SKIP_TOP_LEVEL = frozenset({
     "test", "tests", "testing", "doc", "docs", "example", "examples", "benchmark",
@@ -332,3 +336,27 @@ def read_project(root: Path) -> Distribution:
     chosen = select_package_files(_walk(root), None)
     files = {dst: (root / src).read_bytes() for dst, src in chosen.items()}
     return Distribution(name, version, requires, files, [], "dir")
+
+
+# -- package documents (mip indexes, package.json) ------------------------------
+
+
+def read_document(name: str, version: str, doc: PackageDoc,
+                  fetch: Callable[[FileRef], bytes], where: str, kind: str) -> Distribution:
+    """A mip or package.json package: its files as ``fetch`` gets (and checks)
+    them, its dependencies as upip specs. Every destination is checked before
+    anything is fetched: one that would leave the image is refused (mip
+    writes it wherever it points)."""
+    for ref in doc.files:
+        try:
+            check_image_path(ref.dest)
+        except ImageError:
+            raise UnsafeArchive(where, ref.dest, "a destination outside the image, or one "
+                                                 "of upip's own files") from None
+    files = {}
+    for ref in doc.files:
+        if ref.dest in files:
+            raise UnsafeArchive(where, ref.dest, "listed twice")
+        files[ref.dest] = fetch(ref)
+    requires = [dependency_text(n, v) for n, v in doc.deps]
+    return Distribution(name, version, requires, files, [], kind)

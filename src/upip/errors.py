@@ -28,12 +28,10 @@ class RequirementsFileError(UpipError, ValueError):
 
 
 class ProjectNotFound(UpipError, LookupError):
-    def __init__(self, name: str, indexes: list[str], tried: list[str] | None = None) -> None:
-        self.name, self.indexes, self.tried = name, indexes, tried or [name]
-        names = " or ".join(repr(n) for n in self.tried)
-        where = ", ".join(indexes) or "no index"
+    def __init__(self, name: str, places: str) -> None:
+        self.name, self.places = name, places
         super().__init__(
-            f"no project named {names} on {where}; check the spelling or pass --index-url"
+            f"no project named {places or repr(name)}; check the spelling or pass --index-url"
         )
 
 

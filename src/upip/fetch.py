@@ -14,10 +14,11 @@ import threading
 import urllib.parse
 from pathlib import Path
 
-from .errors import DownloadTooLarge, HashMismatch, IndexUnreachable
+from .errors import DownloadTooLarge, HashMismatch, HTTPStatusError, IndexUnreachable
 from .http import HttpClient
 from .report import Reporter
 from .sources import Candidate
+from .sources.package_json import FileRef
 
 MAX_DOWNLOAD = 64 * 1024 * 1024
 
@@ -50,6 +51,20 @@ class Cache:
             path.unlink(missing_ok=True)
             return None
         return data
+
+    def find(self, prefix: str) -> tuple[bytes, str] | None:
+        """A cached file whose sha256 starts with ``prefix`` (a mip index's short
+        hash), re-hashed on read; with its full sha256."""
+        try:
+            names = [p for p in os.listdir(self.root / "sha256" / prefix[:2])
+                     if p.startswith(prefix)]
+        except OSError:
+            return None
+        for name in names:
+            data = self.get(name)
+            if data is not None:
+                return data, name
+        return None
 
     def put(self, sha256: str, data: bytes) -> None:
         import tempfile  # only a cold cache writes: not worth importing on every run
@@ -103,12 +118,12 @@ class Fetcher:
         """The verified bytes of ``cand`` and their sha256."""
         want = expected_hash(cand)
         if is_local(cand.url):
-            data = self._read_local(cand)
+            data = self._read_local(cand.url)
         else:
             cached = self.cache.get(want) if (want and self.cache) else None
             if cached is not None:
                 return cached, want  # type: ignore[return-value]
-            data = self._download(cand)
+            data = self._download(cand.url, cand.filename, cand.size)
         got = sha256_hex(data)
         if want is not None and got != want:
             raise HashMismatch(cand.filename, want, got)
@@ -124,23 +139,50 @@ class Fetcher:
             self.cache.put(got, data)
         return data, got
 
-    def _read_local(self, cand: Candidate) -> bytes:
+    def document(self, url: str) -> bytes:
+        """A package document (mip or package.json), from a path or a URL;
+        not hash-checked (no index states one): its files are."""
+        if is_local(url):
+            return self._read_local(url)
+        resp = self.http.get(url, {"Accept": "application/json"})
+        if resp.status != 200:
+            raise HTTPStatusError(url, resp.status, "not found" if resp.status == 404 else "")
+        return resp.body
+
+    def file(self, ref: FileRef, label: str) -> tuple[bytes, str]:
+        """One file of a package document and its sha256: checked against the
+        short hash the index gives, when it gives one."""
+        if ref.short_hash and self.cache is not None:
+            cached = self.cache.find(ref.short_hash)
+            if cached is not None:
+                return cached
+        data = self._read_local(ref.url) if is_local(ref.url) else self._download(
+            ref.url, f"{label}: {ref.dest}", None)
+        got = sha256_hex(data)
+        if ref.short_hash:
+            if not got.startswith(ref.short_hash):
+                raise HashMismatch(f"{ref.dest} of {label}", ref.short_hash, got)
+            if self.cache is not None:
+                self.cache.put(got, data)
+        return data, got
+
+    def _read_local(self, path: str) -> bytes:
         try:
-            size = os.path.getsize(cand.url)
+            size = os.path.getsize(path)
             if size > self.max_bytes:
-                raise DownloadTooLarge(cand.url, self.max_bytes)
-            with open(cand.url, "rb") as f:
+                raise DownloadTooLarge(path, self.max_bytes)
+            with open(path, "rb") as f:
                 return f.read()
         except OSError as exc:
-            raise IndexUnreachable(cand.url, exc.strerror or str(exc)) from None
+            raise IndexUnreachable(path, exc.strerror or str(exc)) from None
 
-    def _download(self, cand: Candidate) -> bytes:
+    def _download(self, url: str, label: str, size: int | None) -> bytes:
         buf = bytearray()
-        key = cand.url
-        self.reporter.download_started(key, cand.filename, cand.size)
+        key = url
+        self.reporter.download_started(key, label, size)
         try:
             self.http.download(
-                cand.url.split("#", 1)[0],
+                url.split("#", 1)[0],
                 buf.extend,
                 restart=buf.clear,
                 progress=lambda done, total: self.reporter.download_progress(key, done, total),

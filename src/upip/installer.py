@@ -9,6 +9,7 @@ conflicts) fails before the transaction moves a single file into the image.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import urllib.parse
 from collections.abc import Callable
@@ -19,20 +20,28 @@ from typing import TYPE_CHECKING, NamedTuple
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from .dists import Distribution, read_distribution, read_project
+from .dists import Distribution, read_distribution, read_document, read_project
 from .errors import CorruptArchive, FileConflict, ImageError, NotInstalled, UpipError
 from .fetch import Cache, Fetcher, default_cache_dir, sha256_hex
 from .http import HttpClient
 from .image import DistRecord, FileRecord, Image
 from .report import Reporter
-from .resolve import Finder, Provider, Requirement, Resolved, requirement_text, resolve
+from .resolve import Finder, Provider, Requirement, Resolved, resolve
 from .shadow import shadowing
 from .slotted import Slotted
-from .sources import Candidate, Source
+from .sources import DOCUMENT_KINDS, Candidate, Source, make_source
 from .sources.local import DirectorySource
-from .sources.pypi_json import DEFAULT_INDEX, PyPIJSONSource
-from .sources.simple import SimpleSource
-from .specs import Spec, normalize, parse_requirement
+from .sources.mip import DEFAULT_MIP_INDEX, MipSource
+from .sources.package_json import (
+    SINGLE_FILE,
+    FileRef,
+    PackageDoc,
+    expand,
+    package_name,
+    parse_document,
+)
+from .sources.pypi_json import DEFAULT_INDEX
+from .specs import ANY, MIP, PYPI, PYPI_DEP, Spec, normalize, parse_requirement, split_ref
 from .workers import DaemonPool
 
 if TYPE_CHECKING:
@@ -47,7 +56,7 @@ DEFAULT_TARGET = Path("~/.micropython/lib")
 class Options(Slotted):
     __slots__ = ("index_url", "extra_index_urls", "find_links", "no_deps", "upgrade",
                  "force_reinstall", "force", "pre", "dry_run", "cache_dir", "no_cache",
-                 "timeout", "retries", "jobs", "cert", "mpy")
+                 "timeout", "retries", "jobs", "cert", "mpy", "mip_index")
     index_url: str
     extra_index_urls: list[str]
     find_links: list[Path]
@@ -64,13 +73,15 @@ class Options(Slotted):
     jobs: int
     cert: str | None  # CA bundle for TLS; default: the system's
     mpy: CompileOptions | None  # compile .py to .mpy on the way in
+    mip_index: str | None  # the mip index bare names are looked up on first; None: none
 
     def __init__(self, index_url: str = DEFAULT_INDEX, extra_index_urls: list[str] | None = None,
                  find_links: list[Path] | None = None, no_deps: bool = False,
                  upgrade: bool = False, force_reinstall: bool = False, force: bool = False,
                  pre: bool = False, dry_run: bool = False, cache_dir: Path | None = None,
                  no_cache: bool = False, timeout: float = 15.0, retries: int = 3, jobs: int = 8,
-                 cert: str | None = None, mpy: CompileOptions | None = None) -> None:
+                 cert: str | None = None, mpy: CompileOptions | None = None,
+                 mip_index: str | None = "") -> None:
         self.index_url = index_url
         self.extra_index_urls = [] if extra_index_urls is None else extra_index_urls
         self.find_links = [] if find_links is None else find_links
@@ -79,6 +90,15 @@ class Options(Slotted):
         self.cache_dir, self.no_cache = cache_dir, no_cache
         self.timeout, self.retries, self.jobs = timeout, retries, jobs
         self.cert, self.mpy = cert, mpy
+        self.mip_index = default_mip_index() if mip_index == "" else mip_index
+
+
+def default_mip_index() -> str | None:
+    """``UPIP_MIP_INDEX`` (``none`` or empty: no mip index), else micropython-lib's."""
+    value = os.environ.get("UPIP_MIP_INDEX")
+    if value is None:
+        return DEFAULT_MIP_INDEX
+    return None if value.strip().lower() in ("", "none", "off") else value.strip()
 
 
 class Item(Slotted):
@@ -130,22 +150,6 @@ class InstallReport(Slotted):
                 "unchanged": items(self.unchanged)}
 
 
-def make_source(location: str, http: HttpClient) -> Source:
-    """A source for an index URL or directory: ``.../simple`` is PEP 503/691."""
-    if "://" not in location:
-        path = Path(location).expanduser()
-        if not path.is_dir():
-            raise UpipError(f"index {location!r} is neither a URL nor a directory")
-        return DirectorySource(path)
-    scheme = urllib.parse.urlparse(location).scheme
-    if scheme not in ("http", "https", "file"):
-        raise UpipError(f"index {location!r}: only http, https and file URLs are supported")
-    tail = urllib.parse.urlparse(location).path.rstrip("/").rsplit("/", 1)[-1]
-    if tail in ("simple", "+simple"):
-        return SimpleSource(location, http)
-    return PyPIJSONSource(location, http)
-
-
 class Loaded(NamedTuple):
     """A distribution as read from its archive, and the archive's sha256."""
 
@@ -157,13 +161,20 @@ class DistLoader:
     """Fetches and reads distributions once each, in the background on request."""
 
     def __init__(self, fetcher: Fetcher, executor: Executor, reporter: Reporter,
-                 on_loaded: Callable[[Distribution], object] | None = None) -> None:
+                 on_loaded: Callable[[Distribution], object] | None = None,
+                 mip_index: str | None = None) -> None:
         self.fetcher, self.executor, self.reporter = fetcher, executor, reporter
         self.on_loaded = on_loaded  # called in the worker with every dist read
+        self.mip_index = mip_index  # where a package.json's "hashes" point
         self._lock = threading.Lock()
         self._futures: dict[Candidate, Future[Loaded]] = {}
 
     def _load(self, cand: Candidate) -> Loaded:
+        if cand.kind in DOCUMENT_KINDS:
+            loaded = load_document(cand, self.fetcher, self.mip_index, self.reporter)
+            if self.on_loaded is not None:
+                self.on_loaded(loaded.dist)
+            return loaded
         data, sha = self.fetcher.fetch(cand)
         dist = read_distribution(cand.filename, data)
         try:
@@ -195,6 +206,39 @@ class DistLoader:
         return self.submit(cand).result()
 
 
+def load_document(cand: Candidate, fetcher: Fetcher, mip_index: str | None,
+                  reporter: Reporter, body: bytes | None = None) -> Loaded:
+    """A mip or package.json package, every file fetched and checked against
+    the hash its index gives. Its sha256 is that of the document as fetched
+    (a mip version's document lists every file's hash; the device client
+    records the same). A ``.py``/``.mpy`` location is a package of one file."""
+    if body is None:
+        body = fetcher.document(cand.url)
+    sha = sha256_hex(body)
+    index: str | None = cand.source
+    location, ref = cand.url, None
+    if cand.kind == "manifest":
+        (location, ref), index = split_ref(cand.source), mip_index
+    if location.endswith(SINGLE_FILE):
+        dest = package_name(location) + "." + location.rsplit(".", 1)[1]
+        doc = PackageDoc(cand.version_text, [FileRef(dest, cand.url, None)], [])
+        dist = read_document(cand.name, cand.version_text, doc, lambda _: body, cand.url,
+                             cand.kind)
+        return Loaded(dist, sha)
+    doc = parse_document(body, cand.url, index, location)
+    if cand.kind == "mip" and doc.version and doc.version != cand.version_text:
+        reporter.warn(f"{cand.url} says version {doc.version}; installing it as {cand}")
+    unverified = [f.dest for f in doc.files if f.short_hash is None]
+    if unverified:
+        reporter.warn(f"{cand}: {len(unverified)} file(s) from {location} come without a hash "
+                      "(a package.json gives none): installed as fetched, their sha256 "
+                      "recorded")
+    dist = read_document(cand.name, cand.version_text, doc,
+                         lambda f: fetcher.file(f._replace(url=expand(f.url, ref)), str(cand))[0],
+                         cand.url, cand.kind)
+    return Loaded(dist, sha)
+
+
 def tree_sha256(files: dict[str, bytes]) -> str:
     """One sha256 for a set of files (a project directory, a bootstrap)."""
     h = hashlib.sha256()
@@ -213,8 +257,35 @@ def _candidate_for(dist: Distribution, kind: str, url: str, filename: str, sourc
                      source, sha)
 
 
+def manifest_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader) -> Requirement:
+    """A package.json (or single-file) package, read now: its version is inside.
+    Its name is its folder's; its version the document's, else the ref, else 0."""
+    if spec.path is not None:
+        location = url = str(spec.path.resolve())
+    else:
+        assert spec.url is not None
+        location, url = spec.url, expand(spec.url, spec.ref)
+    body = None if location.endswith(SINGLE_FILE) else fetcher.document(url)
+    version_text = spec.ref or "0"
+    if body is not None:
+        doc = parse_document(body, url, loader.mip_index, location)
+        version_text = doc.version or version_text
+    try:
+        version = Version(version_text)
+    except InvalidVersion:  # a branch name: never "already installed"
+        version = Version("0")
+    source = f"{location}@{spec.ref}" if spec.ref else location
+    cand = Candidate(package_name(location), version, version_text, "manifest", url,
+                     url.rsplit("/", 1)[-1], source)
+    loader.preload(cand, load_document(cand, fetcher, loader.mip_index, loader.reporter, body))
+    return Requirement(cand.name, direct=cand, text=spec.text, family="")
+
+
 def direct_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader) -> Requirement:
-    """Read a local archive, project directory or URL now: its name comes from inside."""
+    """Read a local archive, project directory, URL or package.json now: its
+    name or version comes from inside."""
+    if spec.manifest:
+        return manifest_requirement(spec, fetcher, loader)
     if spec.path is not None and spec.path.is_dir():
         dist = read_project(spec.path)
         sha = tree_sha256(dist.files)
@@ -268,13 +339,39 @@ class Session:
                                                     reporter)
         self.fetcher = Fetcher(self.http, cache, reporter)
         self.pool = DaemonPool(options.jobs)
-        sources: list[Source] = [make_source(options.index_url, self.http)]
-        sources += [make_source(u, self.http) for u in options.extra_index_urls]
-        sources += [DirectorySource(Path(d)) for d in options.find_links]
+        # a mip index serves the .mpy variant of --mpy's major version, if it has one
+        variant = options.mpy.target.mpy.split(".")[0] if options.mpy else None
+        sources: dict[str, list[Source]] = {MIP: [], PYPI: []}
+        for location in (options.index_url, *options.extra_index_urls):
+            family, source = make_source(location, self.http, variant)
+            sources[family].append(source)
+        sources[PYPI] += [DirectorySource(Path(d)) for d in options.find_links]
+        if options.mip_index and all(s.location != options.mip_index.rstrip("/")
+                                     for s in sources[MIP]):
+            sources[MIP].append(MipSource(options.mip_index, self.http, variant))
         self.finder = Finder(sources, reporter, self.pool, on_found=self._found)
-        self.loader = DistLoader(self.fetcher, self.pool, reporter, on_loaded=self._loaded)
+        mip_index = sources[MIP][0].location if sources[MIP] else None
+        self.loader = DistLoader(self.fetcher, self.pool, reporter, on_loaded=self._loaded,
+                                 mip_index=mip_index)
         self._lock = threading.Lock()
         self._ranges: dict[str, list[SpecifierSet]] = {}  # what was asked of each project
+        self._direct: dict[tuple[str, str | None], Future[Requirement]] = {}
+
+    def direct(self, spec: Spec) -> Requirement:
+        """The requirement for a spec given by location, read once per location
+        (so a cycle of package.json dependencies ends)."""
+        key = (str(spec.path or spec.url), spec.ref)
+        with self._lock:
+            fut = self._direct.get(key)
+            mine = fut is None
+            if fut is None:
+                fut = self._direct[key] = Future()
+        if mine:
+            try:
+                fut.set_result(direct_requirement(spec, self.fetcher, self.loader))
+            except BaseException as exc:
+                fut.set_exception(exc)
+        return fut.result()
 
     def __enter__(self) -> Session:
         return self
@@ -305,14 +402,15 @@ class Session:
     def _loaded(self, dist: Distribution) -> None:
         if self.options.no_deps:
             return
+        channel = ANY if dist.kind in DOCUMENT_KINDS else PYPI_DEP
         for text in dist.requires:
             try:
                 spec = parse_requirement(text)
             except UpipError:
-                continue  # reported when the resolver reads it
+                continue  # a location, or reported when the resolver reads it
             if spec.name and spec.applies() and spec.key not in self.installed:
                 self.want(spec)
-                self.finder.submit(spec.name)
+                self.finder.submit(spec.name, channel)
 
 
 class _Change(Slotted):  # not @dataclass: created at every start (upip.slotted)
@@ -350,8 +448,7 @@ def install(
                 installed[key] = cand
     with Session(options, reporter, installed, http) as session:
         wanted = [s for s in specs if s.applies()]
-        requirements = [direct_requirement(s, session.fetcher, session.loader)
-                        for s in wanted if s.path or s.url]
+        requirements = [session.direct(s) for s in wanted if s.path or s.url]
         named = [s for s in wanted if s.name and not (s.path or s.url)]
 
         def dependencies(cand: Candidate) -> list[str]:
@@ -359,15 +456,12 @@ def install(
                 return image.records[cand.key].requires
             return session.loader.get(cand).dist.requires
 
-        provider = Provider(session.finder, dependencies, installed=installed,
-                            upgrade=options.upgrade, pre=options.pre, no_deps=options.no_deps,
-                            prefetch=session.loader.submit)
+        provider = Provider(session.finder, dependencies, direct=session.direct,
+                            installed=installed, upgrade=options.upgrade, pre=options.pre,
+                            no_deps=options.no_deps, prefetch=session.loader.submit)
         for spec in named:
             session.want(spec)
-        names = provider.project_names(s.name or "" for s in named)
-        for spec, name in zip(named, names, strict=True):
-            requirements.append(Requirement(name, spec.specifier, spec.extras,
-                                            text=requirement_text(spec)))
+        requirements += provider.named(named)
         resolved = resolve(requirements, provider)
         return apply(image, resolved, session.loader.get, options, reporter)
 

@@ -1,10 +1,11 @@
 """Resolution: resolvelib with a provider over upip's sources.
 
-I/O comes in through two callables, so this module never touches the network
-itself: ``lookup(name) -> (project name, candidates)`` (a :class:`Finder`) and
-``dependencies(candidate) -> [requirement strings]``. ``prefetch`` is told the
-candidate the resolver is most likely to pin next, so its archive can be
-downloading while the resolver works on something else.
+I/O comes in through the :class:`Finder` (over the sources it is given) and
+three callables, so this module never touches the network itself:
+``dependencies(candidate) -> [requirement strings]``, ``direct(spec) ->
+Requirement`` for a dependency given by location (a package.json URL), and
+``prefetch``, told the candidate the resolver is most likely to pin next, so
+its files can be downloading while the resolver works on something else.
 """
 
 from __future__ import annotations
@@ -22,31 +23,59 @@ from resolvelib.resolvers import ResolutionTooDeep
 from .errors import NoMatchingVersion, ProjectNotFound, ResolutionConflict, UpipError
 from .report import Reporter
 from .sources import Candidate, Source
-from .specs import MICROPYTHON_ENVIRONMENT, Spec, normalize, parse_requirement
+from .specs import (
+    ANY,
+    MICROPYTHON_ENVIRONMENT,
+    MIP,
+    PYPI,
+    PYPI_DEP,
+    Spec,
+    aliases,
+    is_remote,
+    lookups,
+    normalize,
+    parse_requirement,
+    parse_spec,
+)
 
 # -- finding candidates across sources ------------------------------------------
 
 
-class Finder:
-    """Candidates of a project across all sources; cached, thread-safe.
+_FAMILY_LABEL = {MIP: "the mip index", PYPI: "PyPI"}
 
-    When a name is unknown everywhere and has no ``micropython-`` prefix, the
-    prefixed name is tried (MicroPython's naming convention) and a note says so.
+
+class Found(NamedTuple):
+    """What a name turned out to mean: a project of one family of sources."""
+
+    family: str  # MIP or PYPI
+    name: str  # as the index spells it
+    candidates: list[Candidate]  # newest first
+
+
+class Finder:
+    """Projects across the sources of two families, mip indexes and PyPI-style
+    ones (JSON API, simple, directories); cached, thread-safe.
+
+    What a name means (which family, ``micropython-`` or not) is the rule of
+    :func:`upip.specs.lookups`; a note says when a bare name was found
+    somewhere other than the first place it was looked for.
     """
 
-    def __init__(self, sources: Sequence[Source], reporter: Reporter, executor: Executor,
+    def __init__(self, sources: Mapping[str, Sequence[Source]], reporter: Reporter,
+                 executor: Executor,
                  on_found: Callable[[list[Candidate]], object] | None = None) -> None:
-        self.sources = list(sources)
+        self.sources = {family: list(found) for family, found in sources.items()}
         self.reporter = reporter
         self.executor = executor
         self.on_found = on_found  # called in the worker with every project found
         self._lock = threading.Lock()
-        self._futures: dict[str, Future[tuple[str, list[Candidate]]]] = {}
+        self._projects: dict[tuple[str, str], Future[list[Candidate] | None]] = {}
+        self._names: dict[tuple[str, str], Future[Found]] = {}
 
-    def _query(self, name: str) -> list[Candidate] | None:
+    def _query(self, family: str, name: str) -> list[Candidate] | None:
         found: list[Candidate] | None = None
         seen = set()
-        for source in self.sources:
+        for source in self.sources.get(family, []):
             cands = source.candidates(name)
             if cands is None:
                 continue
@@ -57,41 +86,68 @@ class Finder:
                     found.append(cand)
         if found is not None:
             found.sort(key=lambda c: c.version, reverse=True)
+            if found and self.on_found is not None:
+                self.on_found(found)
         return found
 
-    def _lookup(self, name: str) -> tuple[str, list[Candidate]]:
-        found = self._query(name)
-        if found is None and not normalize(name).startswith("micropython-"):
-            alias = "micropython-" + name
-            found = self._query(alias)
-            if found is not None:
-                self.reporter.note(f"no project {name!r}; using {alias!r}")
-                name = alias
-        if found is None:
-            tried = [name] if normalize(name).startswith("micropython-") else [
-                name, "micropython-" + name]
-            raise ProjectNotFound(name, [s.location for s in self.sources], tried)
-        if found:
-            name = found[0].name
-            if self.on_found is not None:
-                self.on_found(found)
-        return name, found
-
-    def submit(self, name: str) -> Future[tuple[str, list[Candidate]]]:
-        """Start looking ``name`` up (once) and return the future answer."""
-        key = normalize(name)
+    def project(self, family: str, name: str) -> list[Candidate] | None:
+        """The candidates of exactly ``name`` on one family's sources (None: unknown)."""
+        key = (family, normalize(name))
         with self._lock:
-            fut = self._futures.get(key)
+            fut = self._projects.get(key)
             if fut is None:
-                fut = self.executor.submit(self._lookup, name)
-                self._futures[key] = fut
+                fut = Future()
+                self._projects[key] = fut
+                mine = True
+            else:
+                mine = False
+        if mine:
+            try:
+                fut.set_result(self._query(family, name))
+            except BaseException as exc:
+                fut.set_exception(exc)
+        return fut.result()
+
+    def _find(self, name: str, channel: str) -> Found:
+        tried = lookups(name, channel, bool(self.sources.get(MIP)))
+        for i, (family, candidate) in enumerate(tried):
+            cands = self.project(family, candidate)
+            if cands is None:
+                continue
+            name_found = cands[0].name if cands else candidate
+            if channel == ANY:  # say what a bare name turned out to mean
+                where = ", ".join(s.location for s in self.sources[family])
+                missed = f" (no {self._places(tried[:i])})" if i else ""
+                self.reporter.note(f"{name}: {name_found} from {_FAMILY_LABEL[family]} "
+                                   f"{where}{missed}")
+            return Found(family, name_found, cands)
+        raise ProjectNotFound(name, self._places(tried))
+
+    def _places(self, tried: list[tuple[str, str]]) -> str:
+        parts = []
+        for family in (MIP, PYPI):
+            names = [n for f, n in tried if f == family]
+            if names:
+                where = ", ".join(s.location for s in self.sources.get(family, [])) or "no index"
+                parts.append(f"{' or '.join(repr(n) for n in names)} on "
+                             f"{_FAMILY_LABEL[family]} {where}")
+        return ", nor ".join(parts)
+
+    def submit(self, name: str, channel: str = ANY) -> Future[Found]:
+        """Start finding what ``name`` means (once) and return the future answer."""
+        key = (channel, normalize(name))
+        with self._lock:
+            fut = self._names.get(key)
+            if fut is None:
+                fut = self.executor.submit(self._find, name, channel)
+                self._names[key] = fut
         return fut
 
-    def lookup(self, name: str) -> tuple[str, list[Candidate]]:
-        return self.submit(name).result()
+    def find(self, name: str, channel: str = ANY) -> Found:
+        return self.submit(name, channel).result()
 
-    def lookup_many(self, names: Iterable[str]) -> list[tuple[str, list[Candidate]]]:
-        futures = [self.submit(n) for n in names]  # all in flight at once
+    def find_many(self, wanted: Iterable[tuple[str, str]]) -> list[Found]:
+        futures = [self.submit(n, c) for n, c in wanted]  # all in flight at once
         return [f.result() for f in futures]
 
 
@@ -103,8 +159,9 @@ class _RequirementFields(NamedTuple):
     name: str
     specifier: SpecifierSet
     extras: frozenset[str]
-    direct: Candidate | None  # a local archive, project dir or URL
+    direct: Candidate | None  # a local archive, project dir, URL or package.json
     text: str
+    family: str  # MIP or PYPI: where the project was found ("" for a direct one)
 
 
 class Requirement(_RequirementFields):
@@ -113,10 +170,10 @@ class Requirement(_RequirementFields):
     # Here, not in the NamedTuple: each Requirement gets its own empty SpecifierSet.
     def __new__(cls, name: str, specifier: SpecifierSet | None = None,
                 extras: frozenset[str] = frozenset(), direct: Candidate | None = None,
-                text: str = "") -> Requirement:
+                text: str = "", family: str = PYPI) -> Requirement:
         if specifier is None:
             specifier = SpecifierSet()
-        return super().__new__(cls, name, specifier, extras, direct, text)
+        return super().__new__(cls, name, specifier, extras, direct, text, family)
 
     @property
     def key(self) -> str:
@@ -164,6 +221,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         finder: Finder,
         dependencies: Callable[[Candidate], list[str]],
         *,
+        direct: Callable[[Spec], Requirement],
         installed: Mapping[str, Candidate],
         upgrade: bool,
         pre: bool,
@@ -173,6 +231,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
     ) -> None:
         self.finder = finder
         self.dependencies = dependencies
+        self.direct = direct  # a dependency given by location (a package.json URL)
         self.installed = installed
         self.upgrade = upgrade
         self.pre = pre
@@ -223,8 +282,6 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         def ok(cand: Candidate) -> bool:
             if cand in bad or (cand.yanked and not exact):
                 return False
-            if not directs and cand.version.is_prerelease and not allow_pre:
-                return False
             return all(self._satisfies(r, cand) for r in reqs)
 
         if len(directs) > 1:
@@ -233,15 +290,32 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             yield from (Pick(c, extras) for c in directs if ok(c))
             return
         installed = self.installed.get(reqs[0].key)
+        offered = False
         if installed is not None and not self.upgrade and ok(installed):
+            offered = True
             yield Pick(installed, extras)
-        _, pool = self.finder.lookup(reqs[0].name)
+        pool = self.finder.project(reqs[0].family, reqs[0].name) or []
         first = True
+        pres: list[Candidate] = []  # PEP 440: taken only when no final release matches
         for cand in pool:
             if installed is not None and cand.version == installed.version:
                 if self.upgrade and ok(installed):
+                    offered = True
                     yield Pick(installed, extras)
                 continue
+            if cand.version.is_prerelease and not allow_pre:
+                pres.append(cand)
+                continue
+            if ok(cand):
+                if first:
+                    self.prefetch(cand)
+                    first = False
+                offered = True
+                yield Pick(cand, extras)
+        if offered or any(not c.version.is_prerelease and all(
+                self._satisfies(r, c) for r in reqs) for c in pool):
+            return
+        for cand in pres:
             if ok(cand):
                 if first:
                     self.prefetch(cand)
@@ -257,7 +331,8 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         if req.direct is not None:
             ok = cand == req.direct
         else:
-            ok = req.specifier.contains(cand.version, prereleases=True)
+            ok = (req.specifier.contains(cand.version, prereleases=True)
+                  and cand.family in (req.family, ""))
         self._checked[(id(req), id(cand))] = (req, cand, ok)
         return ok
 
@@ -270,36 +345,53 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         result: list[Requirement] = []
         if candidate.extras:  # "foo[x]" depends on exactly the "foo" it extends
             result.append(Requirement(cand.name, SpecifierSet(f"=={cand.version}"),
-                                      text=f"{cand.name}=={cand.version}"))
+                                      text=f"{cand.name}=={cand.version}", family=cand.family))
         if self.no_deps:
             return result
+        # A mip or package.json package means its dependencies' names as a
+        # user would; a PyPI package means PyPI's.
+        channel = ANY if cand.family == MIP or not cand.family else PYPI_DEP
+        origin = f"the requirements of {cand}"
         specs = []
         for text in self.dependencies(cand):
-            spec = parse_requirement(text, origin=f"the requirements of {cand}")
+            if is_remote(text):
+                req = self.direct(parse_spec(text, origin))
+                self.parents.setdefault(req.key, cand)
+                result.append(req)
+                continue
+            spec = parse_requirement(text, origin=origin)
             if self._wanted(spec, candidate.extras):
-                specs.append(spec)
-        for spec, name in zip(specs, self.project_names(s.name or "" for s in specs),
-                              strict=True):
-            req = Requirement(name, spec.specifier, spec.extras, text=requirement_text(spec))
+                specs.append(spec._replace(channel=channel))
+        for req in self.named(specs):
             self.parents.setdefault(req.key, cand)
             result.append(req)
         return result
 
-    def project_names(self, names: Iterable[str]) -> list[str]:
-        """The index's name for each project (``micropython-`` added where needed).
+    def named(self, specs: list[Spec]) -> list[Requirement]:
+        """Requirements for named specs, each name found as its channel says.
 
         Installed projects answer from the image, without a lookup."""
-        names = list(names)
-        local = [self._installed_name(n) for n in names]
-        remote = self.finder.lookup_many(n for n, have in zip(names, local, strict=True)
-                                         if have is None)
-        answers = iter(remote)
-        return [have if have is not None else next(answers)[0] for have in local]
+        local = [self._installed(s) for s in specs]
+        found = iter(self.finder.find_many(
+            (s.name or "", s.channel) for s, have in zip(specs, local, strict=True)
+            if have is None))
+        out = []
+        for spec, have in zip(specs, local, strict=True):
+            if have is not None:
+                name, family = have.name, have.family
+            else:
+                answer = next(found)
+                name, family = answer.name, answer.family
+            out.append(Requirement(name, spec.specifier, spec.extras,
+                                   text=requirement_text(spec), family=family or PYPI))
+        return out
 
-    def _installed_name(self, name: str) -> str | None:
-        for key in (normalize(name), "micropython-" + normalize(name)):
-            if key in self.installed:
-                return self.installed[key].name
+    def _installed(self, spec: Spec) -> Candidate | None:
+        want = {MIP: MIP, ANY: ""}.get(spec.channel, PYPI)
+        for key in aliases(spec.name or ""):
+            have = self.installed.get(key)
+            if have is not None and (not want or have.family in (want, "")):
+                return have
         return None
 
     def _wanted(self, spec: Spec, extras: frozenset[str]) -> bool:
@@ -359,20 +451,20 @@ def _explain(causes: Iterable[Any], provider: Provider) -> UpipError:
     if len({str(c.requirement) for c in group}) == 1:
         req = first
         try:
-            _, pool = provider.finder.lookup(req.name)
+            pool = provider.finder.project(req.family, req.name) or []
         except UpipError as exc:
             return exc
         versions = [c.version_text for c in sorted(pool, key=lambda c: c.version)]
-        why = ""
-        if pool and all(c.yanked for c in pool if req.specifier.contains(c.version, True)):
-            why = "matching releases are yanked"
-        elif any(c.version.is_prerelease and req.specifier.contains(c.version, True) for c in pool):
-            why = "only pre-releases match: pass --pre"
+        matching = [c for c in pool if req.specifier.contains(c.version, True)]
+        why = "matching releases are yanked" if matching and all(c.yanked for c in matching) else ""
         parent = group[0].parent
         label = str(req) if parent is None else f"{req} (from {provider.chain(parent.cand)})"
         return NoMatchingVersion(label, versions, why)
     demands = []
+    families = {c.requirement.family for c in group}
     for info in group:
         who = "requested" if info.parent is None else provider.chain(info.parent.cand)
-        demands.append(f"{info.requirement} ({who})")
+        where = f", from {_FAMILY_LABEL.get(info.requirement.family, 'its URL')}" if len(
+            families) > 1 else ""
+        demands.append(f"{info.requirement} ({who}{where})")
     return ResolutionConflict(first.name, demands)

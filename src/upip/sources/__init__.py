@@ -8,16 +8,28 @@ project at all.
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from collections.abc import Iterable
-from typing import Literal, NamedTuple, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from ..specs import normalize
+from ..errors import UpipError
+from ..specs import MIP, PYPI, normalize
 
-Kind = Literal["sdist", "wheel", "dir", "installed"]
+if TYPE_CHECKING:
+    from ..http import HttpClient
+    from .mip import MipSource
+
+# sdist, wheel: archives from a PyPI-style index; mip: a version of a mip
+# index's package; manifest: a package.json (or one .py file); dir: a project
+# folder; installed: what an image's records say
+Kind = Literal["sdist", "wheel", "dir", "installed", "mip", "manifest"]
+DOCUMENT_KINDS = ("mip", "manifest")  # files listed in a JSON document, not an archive
 
 
 class Candidate(NamedTuple):
@@ -42,8 +54,33 @@ class Candidate(NamedTuple):
     def key(self) -> str:
         return normalize(self.name)
 
+    @property
+    def family(self) -> str:
+        """MIP or PYPI: which kind of index it came from ("" for a direct one)."""
+        kind = source_kind(self.url) if self.kind == "installed" else self.kind
+        return MIP if kind == "mip" else PYPI if kind in ("sdist", "wheel") else ""
+
     def __str__(self) -> str:
         return f"{self.name} {self.version_text}"
+
+
+_MIP_DOCUMENT = re.compile(r"/package/(?:py|\d+)/[^/]+/[^/]+\.json$")
+
+
+def source_kind(source: str) -> Kind:
+    """What kind of package an image's records mean by its ``source``: the
+    URL (or path) of an archive, a mip index's package document, or a
+    package.json."""
+    where = source.split("?", 1)[0].split("#", 1)[0]
+    if _MIP_DOCUMENT.search(where):
+        return "mip"
+    if where.endswith((".json", ".py", ".mpy")):
+        return "manifest"
+    if where.endswith(".whl"):
+        return "wheel"
+    if where.endswith((".tar.gz", ".tgz")) or "://" in where:
+        return "sdist"
+    return "dir"
 
 
 class Source(Protocol):
@@ -115,3 +152,65 @@ def best_per_version(candidates: Iterable[Candidate]) -> list[Candidate]:
 
 def _rank(cand: Candidate) -> tuple[bool, int]:
     return (cand.yanked, 0 if cand.kind == "wheel" else 1)
+
+
+def make_source(location: str, http: HttpClient, variant: str | None = None
+                ) -> tuple[str, Source]:
+    """The family (MIP or PYPI) and source for an index URL or directory.
+
+    ``.../simple`` is PEP 503/691 and ``.../pypi`` (or pypi.org) the JSON
+    API; a folder holding ``index.json`` is a mip index, any other folder a
+    directory of archives. Another URL is asked for ``index.json``: a mip
+    index answers one with ``"v": 2``; anything else is taken for a JSON API.
+    ``variant`` is the bytecode variant a mip index should prefer (``"6"``).
+    """
+    from .local import DirectorySource
+    from .mip import MipSource
+    from .pypi_json import PyPIJSONSource
+    from .simple import SimpleSource
+
+    if "://" not in location:
+        path = Path(location).expanduser()
+        if not path.is_dir():
+            raise UpipError(f"index {location!r} is neither a URL nor a directory")
+        if (path / "index.json").is_file():
+            return MIP, MipSource(path.resolve().as_uri(), http, variant)
+        return PYPI, DirectorySource(path)
+    parsed = urllib.parse.urlparse(location)
+    if parsed.scheme not in ("http", "https", "file"):
+        raise UpipError(f"index {location!r}: only http, https and file URLs are supported")
+    tail = parsed.path.rstrip("/").rsplit("/", 1)[-1]
+    if tail in ("simple", "+simple"):
+        return PYPI, SimpleSource(location, http)
+    if tail == "pypi" or parsed.hostname == "pypi.org":
+        return PYPI, PyPIJSONSource(location, http)
+    mip = MipSource(location, http, variant)
+    if location.rstrip("/").endswith("/pi/v2") or _answers_index(mip):
+        return MIP, mip
+    return PYPI, PyPIJSONSource(location, http)
+
+
+def _answers_index(mip: MipSource) -> bool:
+    from ..errors import CorruptMetadata
+
+    try:
+        return mip.packages() is not None
+    except CorruptMetadata:  # HTML, or JSON of another kind: not a mip index
+        return False
+
+
+def describe_source(source: str) -> tuple[str, str]:
+    """An image record's source, told briefly: (what, where) such as
+    (``mip``, the index), (``pypi``, the host an archive came from),
+    (``package.json``, its URL) or (``file``/``dir``, a path)."""
+    kind = source_kind(source)
+    if kind == "mip":
+        match = _MIP_DOCUMENT.search(source)
+        return "mip", source[:match.start()] if match else source
+    if kind == "manifest":
+        return "package.json" if source.split("?", 1)[0].endswith(".json") else "url", source
+    if "://" in source:
+        parsed = urllib.parse.urlparse(source)
+        return ("pypi", f"{parsed.scheme}://{parsed.netloc}") if parsed.scheme != "file" else (
+            "file", parsed.path)
+    return ("dir" if kind == "dir" else "file"), source
