@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -29,7 +29,7 @@ from .report import Reporter
 from .resolve import Finder, Provider, Requirement, Resolved, resolve
 from .shadow import shadowing
 from .slotted import Slotted
-from .sources import DOCUMENT_KINDS, Candidate, Source, make_source
+from .sources import DOCUMENT_KINDS, Candidate, Source, make_source, source_kind
 from .sources.local import DirectorySource
 from .sources.mip import DEFAULT_MIP_INDEX, MipSource
 from .sources.package_json import (
@@ -166,12 +166,14 @@ class DistLoader:
         self.fetcher, self.executor, self.reporter = fetcher, executor, reporter
         self.on_loaded = on_loaded  # called in the worker with every dist read
         self.mip_index = mip_index  # where a package.json's "hashes" point
+        self.documents: dict[Candidate, bytes] = {}  # package.json documents read already
         self._lock = threading.Lock()
         self._futures: dict[Candidate, Future[Loaded]] = {}
 
     def _load(self, cand: Candidate) -> Loaded:
         if cand.kind in DOCUMENT_KINDS:
-            loaded = load_document(cand, self.fetcher, self.mip_index, self.reporter)
+            loaded = load_document(cand, self.fetcher, self.mip_index, self.reporter,
+                                   self.documents.get(cand))
             if self.on_loaded is not None:
                 self.on_loaded(loaded.dist)
             return loaded
@@ -228,14 +230,14 @@ def load_document(cand: Candidate, fetcher: Fetcher, mip_index: str | None,
     doc = parse_document(body, cand.url, index, location)
     if cand.kind == "mip" and doc.version and doc.version != cand.version_text:
         reporter.warn(f"{cand.url} says version {doc.version}; installing it as {cand}")
+    dist = read_document(cand.name, cand.version_text, doc,
+                         lambda f: fetcher.file(f._replace(url=expand(f.url, ref)), str(cand))[0],
+                         cand.url, cand.kind)
     unverified = [f.dest for f in doc.files if f.short_hash is None]
     if unverified:
         reporter.warn(f"{cand}: {len(unverified)} file(s) from {location} come without a hash "
                       "(a package.json gives none): installed as fetched, their sha256 "
                       "recorded")
-    dist = read_document(cand.name, cand.version_text, doc,
-                         lambda f: fetcher.file(f._replace(url=expand(f.url, ref)), str(cand))[0],
-                         cand.url, cand.kind)
     return Loaded(dist, sha)
 
 
@@ -257,17 +259,20 @@ def _candidate_for(dist: Distribution, kind: str, url: str, filename: str, sourc
                      source, sha)
 
 
-def manifest_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader) -> Requirement:
-    """A package.json (or single-file) package, read now: its version is inside.
-    Its name is its folder's; its version the document's, else the ref, else 0."""
+def manifest_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader,
+                         installed: Mapping[str, Candidate] | None = None) -> Requirement:
+    """A package.json (or single-file) package: its document is read now, for
+    its version (else the ref, else 0); its name is its folder's. When the
+    image holds the same document from the same URL, that is the answer and
+    no file is fetched."""
     if spec.path is not None:
         location = url = str(spec.path.resolve())
     else:
         assert spec.url is not None
         location, url = spec.url, expand(spec.url, spec.ref)
-    body = None if location.endswith(SINGLE_FILE) else fetcher.document(url)
+    body = fetcher.document(url)
     version_text = spec.ref or "0"
-    if body is not None:
+    if not location.endswith(SINGLE_FILE):
         doc = parse_document(body, url, loader.mip_index, location)
         version_text = doc.version or version_text
     try:
@@ -276,16 +281,20 @@ def manifest_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader) -> Re
         version = Version("0")
     source = f"{location}@{spec.ref}" if spec.ref else location
     cand = Candidate(package_name(location), version, version_text, "manifest", url,
-                     url.rsplit("/", 1)[-1], source)
-    loader.preload(cand, load_document(cand, fetcher, loader.mip_index, loader.reporter, body))
+                     url.rsplit("/", 1)[-1], source, sha256_hex(body))
+    have = (installed or {}).get(cand.key)
+    if have is not None and have.url == url and have.sha256 == cand.sha256:
+        return Requirement(cand.name, direct=have, text=spec.text, family="")
+    loader.documents[cand] = body
     return Requirement(cand.name, direct=cand, text=spec.text, family="")
 
 
-def direct_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader) -> Requirement:
+def direct_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader,
+                       installed: Mapping[str, Candidate] | None = None) -> Requirement:
     """Read a local archive, project directory, URL or package.json now: its
     name or version comes from inside."""
     if spec.manifest:
-        return manifest_requirement(spec, fetcher, loader)
+        return manifest_requirement(spec, fetcher, loader, installed)
     if spec.path is not None and spec.path.is_dir():
         dist = read_project(spec.path)
         sha = tree_sha256(dist.files)
@@ -313,8 +322,10 @@ def direct_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader) -> Requ
 def installed_candidate(rec: DistRecord, root: Path) -> Candidate | None:
     try:
         version = Version(rec.version)
-    except InvalidVersion:
-        return None
+    except InvalidVersion:  # a package.json at a branch: known by its document's sha256
+        if source_kind(rec.source) != "manifest":
+            return None
+        version = Version("0")
     return Candidate(rec.name, version, rec.version, "installed", rec.source, "", str(root),
                      rec.sha256)
 
@@ -368,7 +379,8 @@ class Session:
                 fut = self._direct[key] = Future()
         if mine:
             try:
-                fut.set_result(direct_requirement(spec, self.fetcher, self.loader))
+                fut.set_result(direct_requirement(spec, self.fetcher, self.loader,
+                                                  {} if self.options.upgrade else self.installed))
             except BaseException as exc:
                 fut.set_exception(exc)
         return fut.result()
