@@ -186,7 +186,7 @@ def test_a_local_manifest_folder_and_file(upip: Upip, tmp_path: Path) -> None:
     write_manifest(proj, {"proj/__init__.py": b"from . import sub\n", "proj/sub.py": MOD},
                    version="2.0")
     lib = tmp_path / "lib"
-    code, out, err = upip("install", "-p", str(lib), str(proj))
+    code, _out, err = upip("install", "-p", str(lib), str(proj))
     assert code == 0, err
     assert Image.open(lib).records["proj"].version == "2.0"
     assert run_micropython("import proj; print(proj.sub.ping())", [lib]).stdout.strip() == "pong"
