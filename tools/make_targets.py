@@ -44,6 +44,15 @@ How "holds for that build" is decided, a heuristic rather than a compiler:
 
 Per-port predefined macros that come from the compiler or vendor SDK headers
 are listed in ``PORTS`` below with the reason for each.
+
+Where it may be wrong: a profile describes the *default* board only (other
+boards of a port differ: a Pico W has ``network``, a Pico has not); headers
+that are not ``mpconfig*.h`` are not followed (nrf's ``bluetooth_conf.h``
+enables ``ble``/``ubluepy`` only in SoftDevice builds, which the default build
+is not); ESP-IDF ``SOC_*`` capabilities and ``Kconfig`` defaults are unknown
+(0), which touches ``machine`` features rather than modules; unix ``btree`` and
+``ffi`` need libraries at build time that some builds (the PyPI wheel) leave
+out. Run it again and read the diff when a new release is added.
 """
 
 from __future__ import annotations
