@@ -171,9 +171,11 @@ def test_suggestions_and_json() -> None:
 
 
 def test_generic_profile_is_the_default_kind_of_target() -> None:
-    files = {"app.py": b"import sys, os, time, machine, gc\nimport ujson\n"}
-    report = check_image(files, load_profile())
-    assert missing(report) == {("app.py", "ujson")}  # nRF52832 boards have no json
+    files = {"app.py": b"import sys, os, time, machine, gc, ujson\nimport bluetooth\n"}
+    assert missing(check_image(files, load_profile())) == {("app.py", "bluetooth")}
+    # nRF52832 boards have no json either: generic leaves them out, --target nrf covers them
+    assert missing(check_image(files, load_profile("nrf"))) == {("app.py", "ujson"),
+                                                                ("app.py", "bluetooth")}
 
 
 # --------------------------------------------------------------------------- end to end

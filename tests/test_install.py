@@ -101,6 +101,7 @@ def test_files_that_hide_a_builtin_module_are_warned_about(
 
 @pytest.mark.parametrize(("paths", "found"), [
     (["os/__init__.py", "os/path.py"], [("os/", "os")]),
+    (["os/path.py"], []),  # extends os: upip keeps the built-in whole (upip.firmware)
     (["time.py", "json.mpy", "random/__init__.mpy"],
      [("json.mpy", "json"), ("random/", "random"), ("time.py", "time")]),
     # not built in, or not extensible (sys, gc: the firmware's own always wins)

@@ -1257,10 +1257,18 @@ def profile(tree: Tree, lib: Tree | None, port: Port, version: str) -> dict[str,
     }
 
 
+# Left out of "generic": nrf's default board (PCA10040, an nRF52832) is built at
+# the BASIC feature level, without json, re, select, errno or hashlib, which
+# every other port has; counting it would make upip install ffi-era stand-ins
+# for them on every board. `--target nrf` covers such a board.
+GENERIC_EXCLUDES = frozenset({"nrf"})
+
+
 def generic(profiles: dict[str, dict[str, object]], version: str) -> dict[str, object]:
-    """What every port has at ``version``: built in everywhere, or at least provided
-    (built in or frozen) everywhere."""
-    chosen = [p for p in profiles.values() if p["version"] == version]
+    """What every port but those of GENERIC_EXCLUDES has at ``version``: built in
+    everywhere, or at least provided (built in or frozen) everywhere."""
+    chosen = [p for p in profiles.values()
+              if p["version"] == version and p["port"] not in GENERIC_EXCLUDES]
 
     def names(p: dict[str, object], key: str) -> set[str]:
         value = p[key]

@@ -82,9 +82,9 @@ def _default_target() -> str:
     return os.path.join("~", ".micropython", "lib")
 
 
-def _common(parser: argparse.ArgumentParser, target: bool = True, aliases: bool = True) -> None:
+def _common(parser: argparse.ArgumentParser, target: bool = True) -> None:
     if target:
-        names = ["-p", "--path", "--target"] if aliases else ["-p", "--path"]
+        names = ["-p", "--path"]  # (not pip's --target: that names the firmware here)
         parser.add_argument(*names, dest="path", metavar="DIR",
                             default=_default_target(),
                             help="the image directory (default: ~/.micropython/lib, "
@@ -126,6 +126,7 @@ def _install_parser(sub: Subparsers) -> None:
     p.add_argument("-f", "--find-links", action="append", default=[], metavar="DIR",
                    help="a directory of archives to search (repeatable)")
     _mip_index_options(p)
+    _target_option(p)
     p.add_argument("--no-deps", action="store_true", help="do not install dependencies")
     p.add_argument("-U", "--upgrade", action="store_true",
                    help="take the newest allowed versions even if older ones are installed")
@@ -162,6 +163,13 @@ def _mip_index_options(p: argparse.ArgumentParser) -> None:
                             "https://micropython.org/pi/v2)")
     group.add_argument("--no-mip-index", action="store_true",
                        help="look bare names up on PyPI only")
+
+
+def _target_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", metavar="T", default=None,
+                   help="the firmware: PORT-VERSION such as unix-1.29, rp2-1.24, esp32-1.23 "
+                        "(default: generic, what every current port has); dependencies it "
+                        "already has are skipped")
 
 
 def _mip_index(args: argparse.Namespace) -> str | None:
@@ -260,7 +268,7 @@ def _compile_parser(sub: Subparsers) -> None:
                    help="optimisation level 0-3 (mpy-cross -O)")
     p.add_argument("--dry-run", action="store_true", help="compile, but change nothing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
-    _common(p, aliases=False)
+    _common(p)
 
 
 def _mpyinfo_parser(sub: Subparsers) -> None:
@@ -475,7 +483,7 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
         cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
         no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs,
         cert=args.cert, mpy=_compile_options(args.mpy) if args.mpy else None,
-        mip_index=_mip_index(args))
+        mip_index=_mip_index(args), target=args.target)
     report = install(wanted.specs, _target(args), options, reporter)
     reporter.close()
     if args.json:

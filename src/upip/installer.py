@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 from .dists import Distribution, read_distribution, read_document, read_project
 from .errors import CorruptArchive, FileConflict, ImageError, NotInstalled, UpipError
 from .fetch import Cache, Fetcher, default_cache_dir, sha256_hex
+from .firmware import shim, shims_needed, skip_provided, top_modules
 from .http import HttpClient
 from .image import DistRecord, FileRecord, Image
 from .report import Reporter
@@ -42,6 +43,7 @@ from .sources.package_json import (
 )
 from .sources.pypi_json import DEFAULT_INDEX
 from .specs import ANY, MIP, PYPI, PYPI_DEP, Spec, normalize, parse_requirement, split_ref
+from .target import Profile, load_profile
 from .workers import DaemonPool
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ DEFAULT_TARGET = Path("~/.micropython/lib")
 class Options(Slotted):
     __slots__ = ("index_url", "extra_index_urls", "find_links", "no_deps", "upgrade",
                  "force_reinstall", "force", "pre", "dry_run", "cache_dir", "no_cache",
-                 "timeout", "retries", "jobs", "cert", "mpy", "mip_index")
+                 "timeout", "retries", "jobs", "cert", "mpy", "mip_index", "target")
     index_url: str
     extra_index_urls: list[str]
     find_links: list[Path]
@@ -74,6 +76,7 @@ class Options(Slotted):
     cert: str | None  # CA bundle for TLS; default: the system's
     mpy: CompileOptions | None  # compile .py to .mpy on the way in
     mip_index: str | None  # the mip index bare names are looked up on first; None: none
+    target: str | None  # the firmware's profile (upip.target); None: the default
 
     def __init__(self, index_url: str = DEFAULT_INDEX, extra_index_urls: list[str] | None = None,
                  find_links: list[Path] | None = None, no_deps: bool = False,
@@ -81,7 +84,7 @@ class Options(Slotted):
                  pre: bool = False, dry_run: bool = False, cache_dir: Path | None = None,
                  no_cache: bool = False, timeout: float = 15.0, retries: int = 3, jobs: int = 8,
                  cert: str | None = None, mpy: CompileOptions | None = None,
-                 mip_index: str | None = "") -> None:
+                 mip_index: str | None = "", target: str | None = None) -> None:
         self.index_url = index_url
         self.extra_index_urls = [] if extra_index_urls is None else extra_index_urls
         self.find_links = [] if find_links is None else find_links
@@ -91,6 +94,7 @@ class Options(Slotted):
         self.timeout, self.retries, self.jobs = timeout, retries, jobs
         self.cert, self.mpy = cert, mpy
         self.mip_index = default_mip_index() if mip_index == "" else mip_index
+        self.target = target
 
 
 def default_mip_index() -> str | None:
@@ -124,21 +128,23 @@ class Item(Slotted):
 
 
 class InstallReport(Slotted):
-    __slots__ = ("target", "dry_run", "installed", "removed", "unchanged", "notes")
+    __slots__ = ("target", "dry_run", "installed", "removed", "unchanged", "skipped", "notes")
     target: Path
     dry_run: bool
     installed: list[Item]
     removed: list[Item]  # old versions replaced or uninstalled
     unchanged: list[Item]
+    skipped: list[Item]  # dependencies the firmware provides (upip.firmware)
     notes: list[str]
 
     def __init__(self, target: Path, dry_run: bool = False, installed: list[Item] | None = None,
                  removed: list[Item] | None = None, unchanged: list[Item] | None = None,
-                 notes: list[str] | None = None) -> None:
+                 skipped: list[Item] | None = None, notes: list[str] | None = None) -> None:
         self.target, self.dry_run = target, dry_run
         self.installed = [] if installed is None else installed
         self.removed = [] if removed is None else removed
         self.unchanged = [] if unchanged is None else unchanged
+        self.skipped = [] if skipped is None else skipped
         self.notes = [] if notes is None else notes
 
     def as_json(self) -> dict[str, object]:
@@ -147,7 +153,7 @@ class InstallReport(Slotted):
                      "files": x.files, "requested": x.requested} for x in xs]
         return {"target": str(self.target), "dry_run": self.dry_run,
                 "installed": items(self.installed), "removed": items(self.removed),
-                "unchanged": items(self.unchanged)}
+                "unchanged": items(self.unchanged), "skipped": items(self.skipped)}
 
 
 class Loaded(NamedTuple):
@@ -451,6 +457,7 @@ def install(
     """Resolve ``specs``, fetch and verify everything, then commit it into ``target``."""
     options = options or Options()
     reporter = reporter or Reporter()
+    profile = load_profile(options.target)
     image = Image.open(target, reporter)
     installed: dict[str, Candidate] = {}
     if not options.force_reinstall:
@@ -475,15 +482,34 @@ def install(
             session.want(spec)
         requirements += provider.named(named)
         resolved = resolve(requirements, provider)
-        return apply(image, resolved, session.loader.get, options, reporter)
+
+        def modules_of(cand: Candidate) -> set[str]:
+            return top_modules(session.loader.get(cand).dist.files)
+
+        resolved, skipped, left_out = skip_provided(resolved, provider.edges, modules_of,
+                                                    profile)
+        report = InstallReport(image.root, options.dry_run)
+        by_key = {c.key: c for c in provider.edges}
+        for key, modules in skipped.items():
+            cand = by_key[key]
+            report.skipped.append(Item(cand.name, cand.version_text, cand.url))
+            reporter.note(f"{cand} skipped: the firmware ({profile.name}) has "
+                          f"{', '.join(modules)} (needed by {provider.chain(provider.parents.get(key))})")
+        for key, why in left_out.items():
+            cand = by_key[key]
+            report.skipped.append(Item(cand.name, cand.version_text, cand.url))
+            reporter.note(f"{cand} skipped: only {by_key[why].name}, which was skipped, needs it")
+        return apply(image, resolved, session.loader.get, options, reporter, profile, report)
 
 
 def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Loaded],
-          options: Options, reporter: Reporter) -> InstallReport:
+          options: Options, reporter: Reporter, profile: Profile | None = None,
+          report: InstallReport | None = None) -> InstallReport:
     """Commit the resolved set into the image (``load`` gives each one's files)."""
     if options.mpy:  # only then: compiling is an optional stage
         from .compile import check_compatible, compile_files, compiled_paths, image_headers
-    report = InstallReport(image.root, options.dry_run)
+    profile = profile or load_profile(options.target)
+    report = report or InstallReport(image.root, options.dry_run)
     records = dict(image.records)
     changes: list[_Change] = []
     for res in resolved:
@@ -520,6 +546,7 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
         for shown, name in shadowing(change.files):
             reporter.warn(f"{change.resolved.cand} installs {shown}, which hides MicroPython's "
                           f"built-in {name} module")
+    _keep_builtins_whole(image, changes, profile)
     puts, deletes = _plan_files(image, changes, options.force)
     for change in changes:
         cand, dist = change.resolved.cand, change.loaded.dist
@@ -543,6 +570,22 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
         tx.commit(records.values())
     image.records = records
     return report
+
+
+def _keep_builtins_whole(image: Image, changes: list[_Change], profile: Profile) -> None:
+    """Give each package that extends a built-in's folder the ``__init__.py``
+    that keeps the built-in importable (upip.firmware), when the image will
+    have none."""
+    changing = {c.resolved.cand.key for c in changes}
+    final = {f.path for key, rec in image.records.items() if key not in changing
+             for f in rec.files}
+    final.update(p for c in changes for p in c.files)
+    for name in shims_needed(final, profile.extensible):
+        path, data = shim(name)
+        for change in changes:
+            if any(p.startswith(name + "/") for p in change.files):
+                change.files[path] = data
+                change.hashes[path] = sha256_hex(data)
 
 
 def _plan_files(image: Image, changes: list[_Change], force: bool
@@ -583,9 +626,13 @@ def _plan_files(image: Image, changes: list[_Change], force: bool
 
 
 def uninstall(names: list[str], target: Path = DEFAULT_TARGET,
-              reporter: Reporter | None = None, dry_run: bool = False) -> InstallReport:
-    """Remove installed distributions and the files only they own."""
+              reporter: Reporter | None = None, dry_run: bool = False,
+              profile: Profile | None = None) -> InstallReport:
+    """Remove installed distributions and the files only they own. A package
+    left extending a built-in's folder without its ``__init__`` is given the
+    one that keeps the built-in whole (upip.firmware)."""
     reporter = reporter or Reporter()
+    profile = profile or load_profile()
     image = Image.open(target, reporter)
     report = InstallReport(image.root, dry_run)
     gone: set[str] = set()
@@ -598,6 +645,17 @@ def uninstall(names: list[str], target: Path = DEFAULT_TARGET,
         gone.add(key)
     records = {k: r for k, r in image.records.items() if k not in gone}
     kept_paths = {f.path for r in records.values() for f in r.files}
+    puts: dict[str, bytes] = {}
+    for name in shims_needed(kept_paths, profile.extensible):
+        path, data = shim(name)
+        puts[path] = data
+        for key, rec in list(records.items()):
+            if any(f.path.startswith(name + "/") for f in rec.files):
+                records[key] = DistRecord(rec.name, rec.version, rec.requested, rec.sha256,
+                                          rec.source, rec.requires,
+                                          [*rec.files, FileRecord(path, sha256_hex(data),
+                                                                  len(data))])
+        kept_paths.add(path)
     deletes = sorted({f.path for k in gone for f in image.records[k].files} - kept_paths)
     for key in sorted(gone):
         rec = image.records[key]
@@ -610,6 +668,8 @@ def uninstall(names: list[str], target: Path = DEFAULT_TARGET,
     if dry_run:
         return report
     with image.transaction() as tx:
+        for path, data in puts.items():
+            tx.write(path, data)
         for path in deletes:
             tx.delete(path)
         tx.commit(records.values())

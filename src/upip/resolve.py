@@ -239,6 +239,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         self.prefetch = prefetch
         self.environment = dict(environment)
         self.parents: dict[str, Candidate | None] = {}
+        self.edges: dict[Candidate, set[str]] = {}  # candidate -> keys of its dependencies
         self._checked: dict[tuple[int, int], tuple[Requirement, Candidate, bool]] = {}
 
     def identify(self, requirement_or_candidate: Requirement | Pick) -> str:
@@ -365,6 +366,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         for req in self.named(specs):
             self.parents.setdefault(req.key, cand)
             result.append(req)
+        self.edges[cand] = {r.key for r in result}
         return result
 
     def named(self, specs: list[Spec]) -> list[Requirement]:

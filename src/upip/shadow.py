@@ -23,11 +23,16 @@ EXTENSIBLE_BUILTINS = frozenset({
 
 def shadowing(paths: Iterable[str]) -> list[tuple[str, str]]:
     """(what in the image, built-in name) for each top-level entry of ``paths``
-    that hides a built-in module: ``os/`` for ``os/__init__.py``, ``time.py``."""
+    that hides a built-in module: ``os/`` for ``os/__init__.py``, ``time.py``.
+    A folder with no ``__init__`` only extends the built-in: upip keeps the
+    built-in whole there (upip.firmware)."""
+    paths = set(paths)
     found: dict[str, str] = {}
     for path in paths:
         top, sep, _ = path.partition("/")
         name = top if sep else top.rpartition(".")[0] if top.endswith((".py", ".mpy")) else ""
+        if sep and f"{top}/__init__.py" not in paths and f"{top}/__init__.mpy" not in paths:
+            continue
         if name in EXTENSIBLE_BUILTINS:
             found.setdefault(top + sep, name)
     return sorted(found.items())
