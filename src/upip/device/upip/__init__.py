@@ -1,12 +1,14 @@
-# upip device client: install packages from PyPI on MicroPython itself.
+# upip device client: install packages from micropython-lib's mip index,
+# package.json manifests and PyPI on MicroPython itself.
 #   import upip; upip.install("micropython-umqtt.simple")
 # MicroPython code (>= 1.20): no f-strings, no typing. The heap is the
 # budget, so:
 # - an install is a chain of steps, each a module of its own with one
 #   function, run(o), that sets o.step to the step after it (start, next,
-#   get, json, get, deflate, unpack, update, then next again; check, store
-#   and sync commit; over HTTPS, tls comes before each get and makes its
-#   context). This module, which stays for the whole run, only loads each
+#   get, json, get, deflate, unpack, update (or get, json, get, unzip,
+#   update for a wheel; or get, mip, get, update from the mip index or a
+#   package.json), then next again; check, store and sync commit; over
+#   HTTPS, tls comes before each get and makes its context). This module, which stays for the whole run, only loads each
 #   step, runs it and drops it again (run() below), so only one step's code
 #   is ever on the heap;
 # - nothing that grows with the releases of a project or the files of a
@@ -72,9 +74,10 @@ def run(name, *args):
 
 
 def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False,
-            timeout=20):
+            timeout=20, mip_index=True):
+    # mip_index: the mip index's URL; True, micropython-lib's; False, none
     o = run("start", [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list,
-            path, index, ca, insecure, force, timeout)  # the state; the stage is open
+            path, index, ca, insecure, force, timeout, mip_index)  # the state; the stage is open
     o = copy(o)
     try:
         while o.step:

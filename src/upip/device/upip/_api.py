@@ -7,15 +7,20 @@ from upip.dir import find, mount
 
 
 def help():
-    print("""upip - install MicroPython packages from PyPI on the device
-  micropython -m upip install [-p DIR] [-r FILE] [-i INDEX] [--ca DER] [--insecure] [--force] [--timeout S] PKG...
+    print("""upip - install MicroPython packages from PyPI, micropython-lib and package.json on the device
+  micropython -m upip install [-p DIR] [-r FILE] [-i INDEX] [--mip-index URL | --no-mip-index]
+                              [--ca DER] [--insecure] [--force] [--timeout S] PKG...
   micropython -m upip uninstall [-p DIR] NAME...
   micropython -m upip list [-p DIR]
-  import upip; upip.install("micropython-umqtt.simple")
-PKG: name, name==1.2 or name@1.2 (micropython-NAME is tried when NAME is unknown).
+  import upip; upip.install("umqtt.simple", path=None, index=None, mip_index=True)
+PKG: name (micropython-lib's mip index first, then PyPI's micropython-NAME, then NAME),
+  mip:NAME or pypi:NAME (that source only), a range (name>=1.0,<2), name==1.2 or name@1.2,
+  a package.json URL or github:ORG/REPO[/PATH][@REF] (also gitlab:, codeberg:), a .py URL.
 DIR: the first .../lib folder on sys.path. INDEX: https://pypi.org/pypi.
+URL: https://micropython.org/pi/v2 (files checked against its hashes).
 TLS certificates are checked against the DER CA file given with --ca, or upip/ca.der;
 without one, upip warns (--insecure: skip the check and the warning).
+A dependency the firmware has built in or frozen (os, time, ...) is skipped.
 --force: replace files no package owns, and install files that would hide
 a module built into the firmware (as old PyPI packages have: os/, time.py).""")
 

@@ -6,9 +6,9 @@ def run(argv):
     kw = {}
     names = []
     args = argv[1:]
-    # -p -i -r --ca --timeout take a value. (One literal, split: each short
-    # literal would be a qstr, for good.)
-    valued = "-p -i -r --ca --timeout".split()
+    # -p -i -r --ca --timeout --mip-index take a value. (One literal,
+    # split: each short literal would be a qstr, for good.)
+    valued = "-p -i -r --ca --timeout --mip-index".split()
     i = 0
     while i < len(args):
         a = args[i]
@@ -31,9 +31,12 @@ def run(argv):
                     print("error: cannot read the requirements file " + v)
                     return 1
             else:
-                kw[("path", "index", "", "ca", "timeout")[k]] = float(v) if k == 4 else v
+                kw[("path", "index", "", "ca", "timeout", "mip_index")[k]] = (
+                    float(v) if k == 4 else v)
         elif a in ("--insecure", "--force"):
             kw[a[2:]] = True
+        elif a == "--no-mip-index":
+            kw["mip_index"] = False
         elif a in ("-h", "--help"):
             return 0
         elif a[:1] == "-":

@@ -12,37 +12,63 @@ from upip import UpipError
 
 
 def run(o):
-    # The release's JSON (o.version None), saved as the stage's "j" (o.src:
-    # the URL that answered; o.step "json"): a pin asks /NAME/VER/json
-    # first, then the project's JSON (mirrors may not serve the former); a
-    # name the index does not know is tried with micropython- in front.
-    # Then the archive, o.url, saved as "a"; its sha256 must be o.sha256
-    # (o.step "deflate"). Statuses other than 200 (and 404 for the JSON) are
-    # errors. An OSError gets the URL as its second argument. Over HTTPS,
-    # the step tls first makes o.context; it goes when this step is done.
-    if not o.context and (o.index if o.version is None else o.url)[:6] == "https:":
-        o.step = "tls"
-        return
-    if o.version is not None:
-        request(o, o.url, "/.upip-tx/a")
+    # The package's document (o.version None): the first of the sources
+    # next listed in the stage's "u" (a line: its kind, a tab, its URL; see
+    # next) that answers, saved as the stage's "j" (o.src: the URL that
+    # answered; o.kind its kind; a 404 of m, p or n goes on to the next;
+    # none: an error naming the sources); o.step "json" (p, n: PyPI) or
+    # "mip". Then PyPI's archive, o.url, saved as "a", its sha256 o.sha256
+    # (o.step "deflate" or "unzip"); or the files the step mip listed in
+    # "m" (a line: URL, destination, the start of its sha256), each into a
+    # slot and listed in "f" as unpack lists an archive's (o.step
+    # "update"). Other statuses than 200 are errors. An OSError gets the
+    # URL as its second argument. Over HTTPS, the step tls first makes
+    # o.context; it goes when this step is done.
+    if o.version is not None and o.kind in ("p", "n"):
+        if not o.context and o.url[:5] != "http:":
+            o.step = "tls"
+            return
+        sha = request(o, o.url, "/.upip-tx/a")[1]
+        if sha != o.sha256:
+            raise UpipError(18, o.url, sha, o.sha256)
         o.context = None
-        o.step = "deflate"
+        o.step = "unzip" if o.url.split("?")[0][-4:] == ".whl" else "deflate"
         return
-    # (the prefix as norm() spells it)
-    mp = o.name.lower().replace("_", "-").replace(".", "-")[:12] == "micropython-"
-    for n in [o.name] if mp else [o.name, "micropython-" + o.name]:
-        for v in ["/" + o.target, ""] if o.target else [""]:
-            if request(o, "{}/{}{}/json".format(o.index, n, v), "/.upip-tx/j") != 404:
-                o.context = None
-                o.step = "json"
+    slot = o.count
+    with open(o.path + ("/.upip-tx/u" if o.version is None else "/.upip-tx/m"), "rb") as f:
+        if not o.context:  # (the first URL tells)
+            line = f.readline()
+            if line and line[line.find(b"\t") + 1:][:5] != b"http:":
+                o.step = "tls"
                 return
-    raise UpipError(12, o.name, o.index)  # no such project (throw words the numbers)
+            f.seek(0)
+        if o.version is None:
+            for line in f:
+                url = line[2:-1].decode()
+                code, sha, _ = request(o, url, "/.upip-tx/j", line[0] in b"mpn")
+                if code != 404:
+                    o.kind, o.sha256 = line[:1].decode(), sha
+                    o.step = "json" if line[0] in b"pn" else "mip"
+                    o.context = None
+                    return
+            raise UpipError(12, o.name, o.tries)  # found nowhere (throw words the numbers)
+        with open(o.path + "/.upip-tx/f", "w") as out:
+            for line in f:
+                url, dest, h = line[:-1].decode().split("\t")
+                _, sha, size = request(o, url, "/.upip-tx/n" + str(slot))
+                if sha[:len(h)] != h:  # (the mip index's short hash)
+                    raise UpipError(18, url, sha, h)
+                out.write("{}\t{}\t{}\t{}\n".format(slot, dest, sha, size))
+                slot += 1
+    o.count = slot
+    o.context = None
+    o.step = "update"
 
 
-def request(o, url, path):
-    # GET url -> the HTTP status, the body saved as DIR + path;
-    # nothing is kept (the inflate window comes next, and wants the heap
-    # as it was).
+def request(o, url, path, miss=False):
+    # GET url -> (the HTTP status, the body's sha256, its size), the body
+    # saved as DIR + path (a 404 only returned when miss); nothing is kept
+    # (the inflate window comes next, and wants the heap as it was).
     import binascii
     import hashlib
     json = path == "/.upip-tx/j"
@@ -107,12 +133,13 @@ def request(o, url, path):
                 if json:
                     o.src = url
                 continue
-            if code == 404 and json:
+            if code == 404 and miss:
                 s.close()
-                return code
+                return code, None, 0
             if code != 200:
                 raise UpipError(16, url, code)
             sha = hashlib.sha256()
+            size = 0
             b = memoryview(bytearray(256))  # (the TLS buffers are on the heap too)
             with open(o.path + path, "wb") as f:
                 while True:
@@ -137,11 +164,9 @@ def request(o, url, path):
                         n -= k
                     sha.update(b[:k])
                     f.write(b[:k])
+                    size += k
             s.close()
-            sha = binascii.hexlify(sha.digest()).decode()
-            if not json and sha != o.sha256:
-                raise UpipError(18, url, sha, o.sha256)
-            return code
+            return code, binascii.hexlify(sha.digest()).decode(), size
         except OSError as e:
             s.close()
             raise OSError(e.args[0] if e.args else 0, url)

@@ -5,7 +5,9 @@
 # holds a 512-byte block, 64 bytes of input and the code tables (~1 KB)
 # instead of a 4 or 32 KiB window: small heaps install any sdist, slowly.
 # Codes are decoded a bit at a time, the canonical way (as zlib's puff.c).
-# The tar's member sizes are checked on the way, as in deflate.
+# The tar's member sizes are checked on the way, as in deflate. A wheel's
+# member (o.zip, from unzip: where its raw stream starts, its slot, its
+# size, its path) is inflated into its slot, then unzip goes on.
 from micropython import const
 
 from upip import UpipError
@@ -16,8 +18,10 @@ _BIG = const(33554432)  # per member; twice that in all
 def run(o):
     import os
     from array import array
+    z = getattr(o, "zip", None)
     f = open(o.path + "/.upip-tx/a", "rb")
-    w = open(o.path + "/.upip-tx/t", b"w+b".decode())  # (b"": no qstr)
+    w = open(o.path + ("/.upip-tx/n" + str(z[1]) if z else "/.upip-tx/t"),
+             b"w+b".decode())  # (b"": no qstr)
     inb = bytearray(64)
     ob = bytearray(512)  # the output block being filled (the newest history)
     tmp = bytearray(64)  # older history, read back from w
@@ -29,6 +33,9 @@ def run(o):
     i = n = v = c = 0  # input: position, end; bit buffer, bits in it
     t = tw = 0  # bytes out; bytes written to w (t - tw are in ob)
     size = top = 0  # tar: member sizes so far; where the next header starts
+    if z:
+        f.seek(z[0])
+        top = -1  # (no tar)
 
     # (The helpers' names and parameters are ones the firmware has as qstrs
     # already: new names would stay on the heap after the step.)
@@ -56,6 +63,8 @@ def run(o):
         nonlocal t, tw, size, top
         ob[t - tw] = value
         t += 1
+        if z and t > z[2]:
+            raise ValueError  # more than the wheel says
         if t - tw == 512:
             if tw == top:  # a member's header: refuse a bomb before it lands
                 top += 512
@@ -116,10 +125,14 @@ def run(o):
                 n -= 1
 
     try:
-        if get() != 31 or get() != 139 or get() != 8:
+        flags = 0
+        if z:
+            pass
+        elif get() != 31 or get() != 139 or get() != 8:
             raise ValueError
-        flags = get()
-        for _ in range(6):
+        else:
+            flags = get()
+        for _ in range(0 if z else 6):
             get()
         if flags & 4:  # extra field
             for _ in range(get() | get() << 8):
@@ -204,5 +217,8 @@ def run(o):
     finally:
         f.close()
         w.close()
+    if z:
+        o.step = "unzip"
+        return
     os.remove(o.path + "/.upip-tx/a")
     o.step = "unpack"

@@ -8,17 +8,27 @@ from upip import UpipError
 
 def run(o):
     # -> o.name (as the index spells it), o.version, o.url, o.sha256 (o.step
-    # "get", for the archive) for o.name (o.target: a pin), from the JSON get
-    # saved (o.src: where from).
-    # Without a pin: the sdist in "urls" (the latest release); with one:
-    # the one in "releases"[pin] (in /NAME/VER/json, in "urls"). A yanked
-    # file is taken only when pinned. url is None when the release has no
-    # sdist, version None when the pin is missing.
-    n, _, pin = o.src[len(o.index) + 1:-5].partition("/")
+    # "get", for the archive) for o.name (o.target: a pin; o.range: a
+    # range), from the JSON get saved (o.src: where from). Without either,
+    # the release in "urls" (the latest); with a pin, the one in
+    # "releases"[pin] (in /NAME/VER/json, in "urls"); with a range, the
+    # newest in "releases" that it takes (a pre-release only when no other
+    # is). Of a release's files, the sdist, else a py3-none-any wheel (the
+    # sdist first: see DESIGN.md); a yanked file only when pinned. A relative
+    # file URL is resolved against o.src.
+    n = ("micropython-" if o.kind == "p" else "") + o.name
+    u = o.src.rstrip("/")[:-5]  # (.../NAME[/VER]/json)
+    pin = o.target and u[-len(o.target) - 1:] == "/" + o.target
+    rng = o.range if not o.target else None
     want = o.target.encode() if o.target and not pin else None  # in "releases"
+    if rng:
+        from upip.version import key, match, pre
     st = []  # open containers: 123 "{" or 91 "["
     keys = []  # the key at each level (None in arrays)
-    name = version = best = f = None  # f: the file object being read
+    name = version = f = None  # f: the file object being read
+    best = [None, None, None, None]  # [key, file] of the best final and pre-release
+    seen_v = bytearray()  # (range) the releases, to say when none is in range
+    inrange = False
     fdepth = -1
     s = None  # the string being read: bytearray, or False when skipped
     esc = key_next = False
@@ -54,7 +64,7 @@ def run(o):
                         elif d == 2 and keys[0] == b"info":
                             if keys[1] == b"name":
                                 name = v.decode()
-                            elif keys[1] == b"version" and want is None:
+                            elif keys[1] == b"version" and want is None and not rng:
                                 version = v.decode()
                         elif f is not None and v is not None:
                             f[keys[-1]] = v
@@ -71,15 +81,15 @@ def run(o):
                     lit = None
                 if c == 34:  # a string starts: kept if it is a key or a wanted field
                     d = len(keys)
-                    key = keys[-1] if keys else None
-                    ok = key_next or (d == 2 and keys[0] == b"info" and key in (
+                    last = keys[-1] if keys else None
+                    ok = key_next or (d == 2 and keys[0] == b"info" and last in (
                         b"name", b"version"))
-                    if not ok and key in (b"filename", b"url", b"sha256"):
-                        if want is None:
+                    if not ok and last in (b"filename", b"url", b"sha256"):
+                        if want is None and not rng:
                             ok = keys[0] == b"urls" and (d == 3 or (
                                 d == 4 and keys[2] == b"digests"))
                         else:
-                            ok = keys[0] == b"releases" and keys[1] == want and (
+                            ok = keys[0] == b"releases" and (rng or keys[1] == want) and (
                                 d == 4 or (d == 5 and keys[3] == b"digests"))
                     s = bytearray() if ok else False
                 elif c == 123 or c == 91:  # { [
@@ -90,18 +100,34 @@ def run(o):
                     keys.append(None)
                     key_next = c == 123
                     d = len(keys)
-                    if c == 123 and ((want is None and d == 3 and keys[0] == b"urls") or (
-                            d == 4 and keys[0] == b"releases" and keys[1] == want)):
+                    if rng and d == 3 and keys[0] == b"releases" and len(seen_v) < 200:
+                        seen_v += (b", " if seen_v else b"") + keys[1]
+                    if c == 123 and ((want is None and not rng and d == 3 and
+                                      keys[0] == b"urls") or (
+                            d == 4 and keys[0] == b"releases" and (rng or keys[1] == want))):
                         f, fdepth = {}, len(st)
                 elif c == 125 or c == 93:  # } ]
                     if not st or st[-1] != c - 2:
                         raise ValueError
                     if c == 125 and len(st) == fdepth:
                         fn = f.get(b"filename", b"")
-                        if best is None and (fn[-7:] == b".tar.gz" or fn[-4:] == b".tgz") and (
+                        whl = fn[-13:] == b"-none-any.whl" and (b"-py3-" in fn or b".py3-" in fn)
+                        if (fn[-7:] == b".tar.gz" or fn[-4:] == b".tgz" or whl) and (
                                 f.get(b"url") and f.get(b"sha256") and (
                                     o.target or not f.get(b"yanked"))):
-                            best = f
+                            f[b"v"] = keys[1] if rng else b""
+                            if rng:
+                                inrange = inrange or match(keys[1].decode(), rng)
+                            j = 0
+                            if rng and match(keys[1].decode(), rng):
+                                kv = key(keys[1])
+                                j = 2 * pre(kv)
+                            elif rng:
+                                j = -1
+                            if j >= 0 and (best[j + 1] is None or (rng and kv > best[j]) or (
+                                    (not rng or kv == best[j]) and best[j + 1][b"filename"][
+                                        -4:] == b".whl" and not whl)):
+                                best[j], best[j + 1] = kv if rng else None, f
                         f, fdepth = None, -1
                     st.pop()
                     keys.pop()
@@ -117,13 +143,20 @@ def run(o):
             raise UpipError(o.src + " is not a PyPI JSON document")
     if not found:
         raise UpipError("{} has no release {}".format(n, o.target))
+    best = best[1] or best[3]
     if best is None:
-        raise UpipError("{} {} has no .tar.gz sdist (the device installs sdists; use "
-                        "upip on a PC)".format(n, version))
-    if n != o.name:
-        print("note: no project {}; using {}".format(o.name, n))
+        if rng and not inrange:
+            raise UpipError("no release of {} is in {} (there are {})".format(
+                n, rng, seen_v.decode() or "none"))
+        raise UpipError("{} {} has no .tar.gz sdist nor py3-none-any wheel (upip on a PC "
+                        "installs others)".format(n, version or rng))
+    if rng:
+        version = best[b"v"].decode()
     o.name, o.version = name or n, version
     o.url, o.sha256 = best[b"url"].decode(), best[b"sha256"].decode()
+    if "://" not in o.url:  # (mirrors: relative to the JSON)
+        from upip.url import join
+        o.url = join(o.src, o.url)
+    print("Installing {} {} from {}".format(o.name, version, o.index))
     o.src = None  # (done with: no island while the archive comes)
-    print("Installing {} {}".format(o.name, version))
     o.step = "get"

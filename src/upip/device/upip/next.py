@@ -6,19 +6,22 @@ from upip.core import dists, norm
 
 
 def run(o):
-    # The next package to install: o.name, o.target, o.flags set, o.step
-    # "get"; or, when none is left, o.step "check" (then store, the commit).
-    # The queue is read from the top each time; the names before o.pos
-    # were taken (or found installed) already.
+    # The next package to install: o.name, o.target (a pin), o.range,
+    # o.flags, o.tries (the sources, in turn: see get), o.url and o.ref (a
+    # package.json spec) set, o.step "get"; or, when none is left, o.step
+    # "check" (then store, the commit). The queue is read from the top each
+    # time; the names before o.pos were taken (or found installed) already.
+    # A queue line: 1 (asked for), 0 (a dependency: the bare-name rule) or
+    # 2 (a PyPI package's dependency: PyPI's names only), a tab, the spec.
     seen = set()
     n = 0
     with open(o.path + "/.upip-tx/q") as f:
         for line in f:
             n += 1
-            p = parse(line[2:])
+            p = spec(line[2:].strip(), line[:1] == "2", o.mip)
             if p is None:
                 continue
-            name, pin, rng = p
+            name, pin, rng, tries, url, ref = p
             key = norm(name)
             if key in seen:
                 continue
@@ -26,25 +29,101 @@ def run(o):
             if n <= o.pos:
                 continue
             o.pos = n
-            flags = int(line[:1])
+            flags = int(line[:1]) & 1
             have = None
             for p in dists(o.path):
                 if norm(p[1]) in (key, "micropython-" + key):
                     have = p[2]
-            if have is not None and (pin is None or pin == have):
+            if have is not None and (pin is None or pin == have) and (
+                    not rng or match(have, rng)):
                 if flags:
                     print("{} {} is already installed".format(name, have))
                 continue
-            if rng:
-                print("warning: {}{}: the device takes the newest release (upip on a PC "
-                      "resolves ranges)".format(name, rng))
-            o.name, o.target, o.flags = name, pin, flags
-            o.version = None  # (get fetches the JSON first)
+            o.name, o.target, o.range, o.flags, o.tries = name, pin, rng, flags, tries
+            o.url, o.ref = url, ref
+            o.version = o.kind = None  # (get fetches the document first)
+            sources(o)
             o.step = "get"
             return
     # (the last package's strings go before the commit's code comes in)
-    o.name = o.target = o.version = o.url = o.sha256 = None  # (json dropped o.src)
+    o.name = o.target = o.range = o.version = o.url = o.sha256 = o.src = o.ref = None
+    o.tries = o.kind = None
     o.step = "check"
+
+
+def sources(o):
+    # The URLs get tries for the package's document, in the stage's "u" (a
+    # line: the kind, a tab, the URL): m, the mip index's VARIANT/NAME/
+    # {VERSION|latest}.json, the .mpy variant first (i: its index.json
+    # first, for a range: the step mip then lists the one it takes); p and
+    # n, PyPI's JSON API for micropython-NAME and NAME (a pin: /NAME/VER/json
+    # first, mirrors may not serve it); u, a package.json; f, one file
+    import sys
+    v = getattr(sys.implementation, "_mpy", 0)
+    with open(o.path + "/.upip-tx/u", "wb") as f:
+        for t in o.tries.encode():
+            if t == 109:  # m
+                if o.range:
+                    f.write(b"i\t" + o.mip.encode() + b"/index.json\n")
+                    continue
+                for v in ([str(v & 0xff)] if v else []) + ["py"]:
+                    f.write("m\t{}/package/{}/{}/{}.json\n".format(
+                        o.mip, v, o.name, o.target or "latest").encode())
+            elif t == 112 or t == 110:  # p n
+                for v in ["/" + o.target, ""] if o.target else [""]:
+                    f.write(bytes((t, 9)) + "{}/{}{}{}/json\n".format(
+                        o.index, "micropython-" if t == 112 else "", o.name, v).encode())
+            else:  # u f
+                import upip.url as url
+                f.write(bytes((t, 9)) + url.run(o.url, o.ref).encode() + b"\n")
+
+
+def match(v, rng):
+    from upip.version import match
+    return match(v, rng)
+
+
+def spec(s, pypi, mip):
+    # A spec -> (name, pin, range, sources, url, ref), or None when its
+    # marker says it is not for MicroPython. Sources: see get (a bare name:
+    # the mip index, then PyPI's micropython-NAME, then NAME; a PyPI
+    # package's dependency (pypi): NAME, then micropython-NAME; mip:NAME
+    # and pypi:NAME one source; a micropython-NAME stays on PyPI); a
+    # package.json URL or github:/gitlab:/codeberg: spec (u), or a .py or
+    # .mpy file (f).
+    import upip.url as url
+    if url.full(s):
+        ref = None
+        if s[:4].encode() != b"http":  # github:ORG/REPO[/PATH][@REF]
+            i = s.rfind("@")
+            if i > 0:
+                s, ref = s[:i], s[i + 1:]
+            url.run(s)  # (checks it names a repository)
+        u = s.split("?")[0]
+        if u[-3:] == ".py" or u[-4:] == ".mpy":
+            return url.name(s), None, None, "f", s, ref
+        if u[-5:] != ".json":
+            s = s.rstrip("/") + "/package.json"
+        return url.name(s), None, None, "u", s, ref
+    i = s.find(":")
+    force = s[:i].encode() if 0 < i < 5 else b""
+    if force in (b"mip", b"pypi"):
+        s = s[i + 1:]
+        if force == b"mip" and not mip:
+            raise UpipError("{}: the mip index is turned off (--no-mip-index)".format(s))
+    p = parse(s)
+    if p is None:
+        return None
+    mp = p[0].lower().replace("_", "-").replace(".", "-")[:12] == "micropython-"
+    if force == b"mip":
+        tries = "m"
+    elif force or mp:
+        tries = "n"
+    elif pypi:
+        tries = "np"
+    else:
+        tries = "mpn" if mip else "pn"
+    return p[0], p[1], p[2], tries, None, None
 
 
 def parse(s):

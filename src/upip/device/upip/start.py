@@ -3,21 +3,27 @@
 from upip import Opts
 
 
-def run(args, path, index, ca, insecure, force, timeout):
+def run(args, path, index, ca, insecure, force, timeout, mip):
     # -> o, the state of the run. Besides the arguments: o.step, the next
     # step; o.pos, the lines of the stage's queue "q" done (each line: 1 or
     # 0 (asked for, or a dependency), a tab, a requirement); o.count, the
     # next free slot in the stage; o.path (DIR) and o.mkdir (the folders
-    # made for it). Each package then sets o.name, o.target (its pin),
-    # o.flags (1 if asked for), o.src (the URL of its JSON), o.version,
-    # o.url and o.sha256 (the sdist); o.context is the TLS context while a
-    # get runs over HTTPS.
+    # made for it); o.index (PyPI's JSON API) and o.mip (the mip index, None
+    # when turned off). Each package then sets o.name, o.target (its pin),
+    # o.range, o.flags (1 if asked for), o.tries (its sources: see next),
+    # o.url and o.ref (a package.json spec), o.kind (the source that
+    # answered), o.src (the URL of its document), o.version, o.url and
+    # o.sha256 (the archive, or the document); o.context is the TLS
+    # context while a get runs over HTTPS; o.at and o.zip are unzip's.
     from upip.dir import mount
     o = Opts()
     o.index = (index or "https://pypi.org/pypi").rstrip("/")
+    o.mip = (mip if type(mip) is str else "https://micropython.org/pi/v2").rstrip("/") if (
+        mip) else None
     o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
     o.pos = o.count = 0
-    o.name = o.target = o.flags = o.src = o.version = o.url = None
+    o.name = o.target = o.range = o.flags = o.tries = o.src = o.version = o.url = None
+    o.ref = o.kind = o.at = o.zip = None
     o.sha256 = o.context = None  # (the dict, sized once)
     o.path, o.mkdir = mount(path)
     with open(o.path + "/.upip-tx/q", "wb") as f:  # (a file: no list left on the heap)

@@ -13,24 +13,30 @@ def run(o, e):
     elif not isinstance(e, UpipError):  # a bug, or a case no step foresaw: still one line
         e = "{}: {}".format(type(e).__name__, e)
     elif e.args and type(e.args[0]) is int:
-        # An error by number, from get, deflate or unpack (their words would
-        # be on the heap while they run): (number, what it names...); 1-10
-        # refuse an archive member: (number, its name, a link's target)
+        # An error by number, from get, deflate, unpack, unzip or mip (their
+        # words would be on the heap while they run): (number, what it
+        # names...); 1-10 and 24 refuse an archive member (or, when a fourth
+        # argument says so, a destination): (number, its name, a link's
+        # target)
         a = e.args
         e = ("backslash or control character in the path", "absolute path",
              "path with '..' escapes the target", "listed twice", "link to absolute path {2}",
              "link to {2} points outside the archive", "hard link (refused)",
              "device node or FIFO", "unsupported member type", "too large to unpack",
-             "the archive is corrupt",
-             "no such project (nor micropython-{1}) on {2}", "unsupported URL {1}",
+             "the archive is corrupt", "", "unsupported URL {1}",
              "cannot resolve host {1}", "{1} closed the connection", "{1} answered HTTP {2}",
              "{1}: connection closed mid-body",
              "sha256 of {1} is {2}, the index says {3}: corrupt or tampered with",
              "too many redirects at {1}", "cannot read the CA file {1}",
              "TLS with {1} failed: {2}", "the archive is truncated",
-             "the CA file {1} is not a DER certificate")[a[0] - 1].format(*a)
-        if a[0] <= 10:
-            e = "refusing archive member {}: {}".format(a[1], e)
+             "the CA file {1} is not a DER certificate",
+             "a name upip keeps for its own files")[a[0] - 1].format(*a)
+        if a[0] <= 10 or a[0] == 24:
+            e = "refusing {} {}: {}".format(a[3] if len(a) > 3 else "archive member", a[1], e)
+        if a[0] == 12:  # found nowhere: (12, name, the sources tried; see get)
+            e = "no such package: tried " + ", ".join(
+                o.mip if t == 109 else "{}/{}{}".format(o.index, "micropython-" if t == 112 else
+                                                        "", a[1]) for t in a[2].encode())
         if a[0] == 21 and "signed" in a[2]:  # where mbedtls takes its memory from
             # the heap, running out of it in a signature's check reads as
             # "not correctly signed" (measured on such a build: 36-40 KB)

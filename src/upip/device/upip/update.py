@@ -1,6 +1,10 @@
-# upip device client: the step after unpack: pick the dist's files out of
-# what unpack staged, read its metadata, write its records into the stage,
-# drop the rest, queue its dependencies.
+# upip device client: the step after unpack (or unzip, or get for the mip
+# index and package.json): pick the dist's files out of what was staged,
+# read its metadata, write its records into the stage, drop the rest,
+# queue its dependencies. The firmware's own modules: a dependency that
+# only brings some again is skipped; a file that would hide a built-in one
+# refused (unless --force); a folder that extends one gets the shim that
+# keeps it importable.
 import os
 
 from upip import UpipError
@@ -59,14 +63,17 @@ def items(o):
 
 
 def sort(path):
-    # a staged path -> 0-3: the metadata read (PKG-INFO, the .egg-info's
-    # PKG-INFO, requires.txt, top_level.txt), -1 a file of the dist, -2
-    # dropped (setup files, READMEs, other metadata, caches), -3 setup.py,
-    # pyproject.toml or setup.cfg (dropped too: a standard sdist)
+    # a staged path -> 0-3: the metadata read (PKG-INFO or a wheel's
+    # METADATA, the .egg-info's PKG-INFO, requires.txt, top_level.txt), -1 a
+    # file of the dist, -2 dropped (setup files, READMEs, other metadata,
+    # caches), -3 setup.py, pyproject.toml or setup.cfg (dropped too: a
+    # standard sdist)
     rel = path.encode()  # (bytes: a b"..." literal is no qstr; path: no new qstr)
     low = rel.lower()
-    if low == b"pkg-info":
+    if low == b"pkg-info" or (low[-19:] == b".dist-info/metadata" and low.count(b"/") == 1):
         return 0
+    if b".dist-info/" in low:
+        return -2
     if low[-19:] == b".egg-info/pkg-info":
         return 1
     if low[-22:] == b".egg-info/requires.txt":
@@ -82,65 +89,182 @@ def sort(path):
 
 
 def run(o):
-    # Dependencies: Requires-Dist in PKG-INFO, else requires.txt. A standard
-    # sdist (setup.py, pyproject.toml or setup.cfg) installs only its
-    # packages and modules (top_level.txt, else found by select); upip's
-    # own sdists, all their files. The list is read again for each pass:
+    # Dependencies: Requires-Dist in PKG-INFO (a wheel's METADATA), else
+    # requires.txt; from the mip index or a package.json, the stage's "r"
+    # (the step mip wrote it). A standard sdist (setup.py, pyproject.toml
+    # or setup.cfg) installs only its packages and modules (top_level.txt,
+    # else found by select); upip's own sdists, wheels and the other
+    # sources, all their files. The list is read again for each pass:
     # nothing on the heap grows with the number of files.
-    b = memoryview(bytearray(512))
-    meta = [None, None, None, None]  # the slots of the metadata (see sort)
-    build = False
-    for n, rel, h, size in items(o):
-        k = sort(rel)
-        if k >= 0:
-            meta[k] = n
-        elif k == -3:
-            build = True
-    h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
-    b = None  # (not on the heap through select and the records)
-    deps = h or e or r or []
+    pypi = o.kind in ("p", "n")
+    deps = []
     select = None
-    if build:
-        import upip.select as select
-        root, want = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1),
-                                top or [])
-    ab = b"ab".decode()  # (a mode as bytes: no qstr)
-    with open(o.path + "/.upip-tx/new", ab) as out:
-        out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
-                                                       o.url).encode())
-        for r in deps:
-            out.write(b"req\t" + r.encode() + b"\n")
+    if pypi:
+        b = memoryview(bytearray(512))
+        meta = [None, None, None, None]  # the slots of the metadata (see sort)
+        build = False
         for n, rel, h, size in items(o):
             k = sort(rel)
             if k >= 0:
+                meta[k] = n
+            elif k == -3:
+                build = True
+        h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
+        b = None  # (not on the heap through select and the records)
+        deps = h or e or r or []
+        if build:
+            import upip.select as select
+            root, want = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1),
+                                    top or [])
+
+    def files():
+        # (slot, the image path or None when dropped, sha256, size) of each staged file
+        for n, rel, h, size in items(o):
+            k = sort(rel) if pypi else -1
+            if k >= 0:
                 continue  # (read, and removed)
             dest = select.get(root, want, rel) if select else rel
-            if k != -1 or not dest:
+            yield n, dest if k == -1 else None, h, size
+
+    if not o.flags:  # a dependency the firmware has already: skipped
+        has = firmware(o, files)
+        if has:
+            print("{} skipped: the firmware has {}".format(o.name, has))
+            for n, dest, h, size in files():
+                os.remove(o.path + "/.upip-tx/n" + n)
+            os.remove(o.path + "/.upip-tx/f")
+            o.step = "next"
+            return
+    ab = b"ab".decode()  # (a mode as bytes: no qstr)
+    if not pypi:  # [spec, requirement] each
+        try:
+            with open(o.path + "/.upip-tx/r") as r:
+                deps = [line.rstrip("\n").split("\t") for line in r]
+            os.remove(o.path + "/.upip-tx/r")
+        except OSError:  # (one file: no dependencies)
+            pass
+    shims = []  # the built-ins whose folder got the shim
+    with open(o.path + "/.upip-tx/new", ab) as out:
+        out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
+                                                       o.url if pypi else o.src).encode())
+        for r in deps:
+            out.write(b"req\t" + (r if pypi else r[1]).encode() + b"\n")
+        for n, dest, h, size in files():
+            if not dest:
                 os.remove(o.path + "/.upip-tx/n" + n)
                 continue
             # Refuse a file that would take the place of a module built into
-            # the firmware (since 1.21, os.py or os/ is imported before its
-            # own os), as the old micropython-os on PyPI has: upip imports os
-            # too, and would not run again. The firmware has the module if
-            # its u-name imports (which never reads a file). The names: the
-            # host's upip/shadow.py, less those no unix port has as qstrs.
+            # the firmware (since 1.21, os.py or os/__init__.py is imported
+            # before its own os), as the old micropython-os on PyPI has: upip
+            # imports os too, and would not run again. A folder that only
+            # extends one (os/path.py) gets X/__init__.py, which imports the
+            # built-in (a folder alone would hide it as an empty namespace
+            # package). The firmware has the module if its u-name imports
+            # (which never reads a file). The names: the host's
+            # upip/shadow.py, less those no unix port has as qstrs.
             top, _, rest = dest.partition("/")
+            init = not rest or rest in ("__init__.py", "__init__.mpy")
             if not rest:
                 top = top[:-3] if top[-3:] == ".py" else top[:-4] if top[-4:] == ".mpy" else ""
-            if not o.force and top in (
-                    "array", "binascii", "collections", "cryptolib", "errno", "hashlib",
-                    "heapq", "io", "json", "machine", "os", "platform", "random", "re",
-                    "select", "socket", "ssl", "struct", "time", "websocket"):
-                try:
-                    __import__((b"u" + top.encode()).decode())  # (b"": no qstr)
-                except ImportError:
-                    top = ""  # the firmware has none: nothing is hidden
-                if top:
+            if builtin(top):
+                if init and not o.force:
                     raise UpipError("{} would hide the firmware's {} module; --force "
                                     "installs it anyway".format(dest, top))
+                if not init and top not in shims:
+                    shims.append(top)
+                    shim(o, out, top, files)
             out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
     with open(o.path + "/.upip-tx/q", ab) as q:  # the dependencies, queued
         for r in deps:
-            q.write(b"0\t" + r.encode() + b"\n")
+            q.write((b"2\t" if pypi else b"0\t") + (r if pypi else r[0]).encode() + b"\n")
     os.remove(o.path + "/.upip-tx/f")
     o.step = "next"
+
+
+def builtin(top):
+    # whether top is an extensible module the firmware has built in (one a
+    # file or folder of the same name hides)
+    if top not in (
+            "array", "binascii", "collections", "cryptolib", "errno", "hashlib",
+            "heapq", "io", "json", "machine", "os", "platform", "random", "re",
+            "select", "socket", "ssl", "struct", "time", "websocket"):
+        return False
+    try:
+        __import__((b"u" + top.encode()).decode())  # (b"": no qstr)
+    except ImportError:
+        return False  # the firmware has none: nothing is hidden
+    return True
+
+
+def shim(o, out, top, files):
+    # X/__init__.py for top, a built-in the dist extends with a folder,
+    # unless the dist has one (then --force was given) or the image has one
+    # other than the shim
+    b = ("# upip: MicroPython's built-in {0} module, which the {0}/ folder extends\n"
+         "from u{0} import *\n").format(top).encode()
+    for n, dest, h, size in files():
+        if dest in (top + "/__init__.py", top + "/__init__.mpy"):
+            return
+    p = o.path + "/" + top + "/__init__."
+    try:
+        with open(p + "py", "rb") as f:
+            if f.read(len(b) + 1) != b:
+                return
+    except OSError:
+        pass
+    try:
+        os.stat(p + "mpy")
+        return
+    except OSError:
+        pass
+    import binascii
+    import hashlib
+    n = str(o.count)
+    o.count += 1
+    with open(o.path + "/.upip-tx/n" + n, "wb") as f:
+        f.write(b)
+    out.write("file\t{}/__init__.py\t{}\t{}\t{}\n".format(
+        top, binascii.hexlify(hashlib.sha256(b).digest()).decode(), len(b), n).encode())
+
+
+def firmware(o, files):
+    # The modules of the firmware's (built in or frozen) that a dist brings
+    # again, when it brings nothing else (a name or two, for the note), else
+    # None: each file's top module (X.py, X/...) must be the firmware's, and
+    # a folder that extends a built-in (no X/__init__.py) is no copy of it.
+    import sys
+    last = None
+    for n, dest, h, size in files():
+        if not dest:
+            continue
+        top, _, rest = dest.partition("/")
+        if not rest:
+            if top[-3:] != ".py" and top[-4:] != ".mpy":
+                return None
+            top = top[:top.rfind(".")]
+        if top == last:
+            continue
+        if builtin(top):
+            for p in files():  # a copy of it only with its __init__
+                if p[1] in (top + "/__init__.py", top + "/__init__.mpy"):
+                    break
+            else:
+                if rest:
+                    return None
+        else:
+            m = sys.modules.pop(top, None)
+            p = list(sys.path)
+            sys.path.clear()
+            sys.path.append(".frozen")
+            try:
+                __import__(top)
+            except Exception:
+                return None
+            finally:
+                sys.path.clear()
+                sys.path.extend(p)
+                sys.modules.pop(top, None)
+                if m is not None:
+                    sys.modules[top] = m
+        last = top if last is None else last
+    return last
