@@ -61,7 +61,7 @@ def test_native_code_carries_arch_and_sub_version() -> None:
 def test_install_mpy_imports_and_runs_on_micropython(upip: Upip, archive: Path, tmp_path: Path,
                                                       micropython) -> None:
     lib = tmp_path / "lib"
-    code, out, err = upip("install", "-p", str(lib), "--mpy", str(archive))
+    code, out, err = upip("install", "-p", str(lib), "--boot-files", "--mpy", str(archive))
     assert code == 0, err
     assert files_of(lib) == ["app/__init__.mpy", "app/data/table.csv", "app/util.mpy",
                              "main.py"]
@@ -71,16 +71,16 @@ def test_install_mpy_imports_and_runs_on_micropython(upip: Upip, archive: Path, 
     assert result.stdout.split() == ["42", f"{lib}/app/__init__.mpy"], result.stderr
     # the same again is a no-op; without --mpy it goes back to sources
     before = snapshot(lib)
-    code, out, _ = upip("install", "-p", str(lib), "--mpy", str(archive))
+    code, out, _ = upip("install", "-p", str(lib), "--boot-files", "--mpy", str(archive))
     assert code == 0 and "Already installed" in out and snapshot(lib) == before
-    assert upip("install", "-q", "-p", str(lib), str(archive))[0] == 0
+    assert upip("install", "-q", "-p", str(lib), "--boot-files", str(archive))[0] == 0
     assert files_of(lib) == sorted(APP)
 
 
 def test_compile_an_installed_image(upip: Upip, archive: Path, tmp_path: Path,
                                     micropython) -> None:
     lib = tmp_path / "lib"
-    assert upip("install", "-q", "-p", str(lib), str(archive))[0] == 0
+    assert upip("install", "-q", "-p", str(lib), "--boot-files", str(archive))[0] == 0
     (lib / "mine.py").write_text("X = 1\n")
     code, out, err = upip("compile", "-p", str(lib), "--target", "1.22")
     assert code == 0, err

@@ -545,3 +545,40 @@ def test_project_without_metadata(tmp_path: Path) -> None:
         read_project(root)
     assert info.value.archive == str(root)
     assert "no static name and version" in info.value.reason
+
+
+# -- where the build config puts the code ---------------------------------------------
+
+
+def _sdist(name: str, members: dict[str, bytes]) -> bytes:
+    top = f"{name}-1.0"
+    infos = [file_info(f"{top}/PKG-INFO", pkg_info(name, "1.0").encode())]
+    infos += [file_info(f"{top}/{p}", d) for p, d in sorted(members.items())]
+    return gzip_4k(tar_bytes(infos))
+
+
+CODE = {"python/fxcbor/__init__.py": b"from ._enc import dumps\n",
+        "python/fxcbor/_enc.py": b"def dumps(x):\n    return b''\n",
+        "tests/test_enc.py": b"import fxcbor\n", "source/module.c": b"/* C speedups */\n"}
+
+
+@pytest.mark.parametrize("config", [
+    {"pyproject.toml": b"[tool.setuptools.packages.find]\nwhere = ['python']\n"},
+    {"pyproject.toml": b"[tool.setuptools]\npackage-dir = {'' = 'python'}\n"},
+    {"setup.py": b"", "setup.cfg": b"[options]\npackage_dir =\n    =python\n"},
+    {"setup.py": b"", "setup.cfg": b"[options.packages.find]\nwhere = python\n"},
+    {"setup.py": b"", "python/fxcbor.egg-info/PKG-INFO": pkg_info("fxcbor", "1.0").encode()},
+])
+def test_code_is_found_where_the_build_config_puts_it(config: dict[str, bytes]) -> None:
+    """As cbor2 does: the pure-Python package under python/, C code under source/."""
+    dist = read_distribution("fxcbor-1.0.tar.gz", _sdist("fxcbor", {**CODE, **config}))
+    assert sorted(dist.files) == ["fxcbor/__init__.py", "fxcbor/_enc.py"]
+
+
+def test_an_sdist_whose_code_upip_cannot_find_fails_naming_it() -> None:
+    data = _sdist("fxlost", {"setup.py": b"", "examples/demo.py": b"import fxlost\n",
+                             "tests/test_x.py": b"", "fxlost.c": b"/* all C */\n"})
+    with pytest.raises(CorruptArchive) as info:
+        read_distribution("fxlost-1.0.tar.gz", data)
+    assert str(info.value).startswith("fxlost-1.0.tar.gz is not a readable distribution: found "
+                                      "no package or module to install in it")

@@ -134,7 +134,11 @@ def _install_parser(sub: Subparsers) -> None:
                    help="reinstall packages even when the same version is installed")
     p.add_argument("--force", action="store_true",
                    help="overwrite files in DIR that no installed package owns")
-    p.add_argument("--pre", action="store_true", help="allow pre-release versions")
+    p.add_argument("--pre", action="store_true", help="allow pre-release versions (taken anyway "
+                   "when no final release matches)")
+    p.add_argument("--boot-files", action="store_true",
+                   help="also install main.py, boot.py and usetup.py at the top of DIR, which "
+                        "a board runs by itself at start (left out by default)")
     p.add_argument("--mpy", nargs="?", const="6.3", default=None, metavar="TARGET",
                    help="compile .py to .mpy on the way in, for TARGET: a MicroPython "
                         "version (1.22) or an .mpy version (6.2); default the newest (6.3)")
@@ -483,7 +487,7 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
         cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
         no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs,
         cert=args.cert, mpy=_compile_options(args.mpy) if args.mpy else None,
-        mip_index=_mip_index(args), target=args.target)
+        mip_index=_mip_index(args), target=args.target, boot_files=args.boot_files)
     report = install(wanted.specs, _target(args), options, reporter)
     reporter.close()
     if args.json:

@@ -133,15 +133,70 @@ def select_upip_format(paths: Iterable[str]) -> list[str]:
     return chosen
 
 
-def select_package_files(paths: list[str], top_level: list[str] | None) -> dict[str, str]:
+def code_root(read: Callable[[str], bytes | None], paths: Iterable[str]) -> str | None:
+    """Where a project's build config puts its code (``"python/"``), or None.
+
+    setuptools' ``[tool.setuptools.packages.find] where`` and ``package-dir``
+    in pyproject.toml, ``package_dir`` and ``[options.packages.find] where``
+    in setup.cfg, then the folder setuptools wrote the egg-info into (it
+    writes it beside the packages). ``read`` gives a project file's bytes.
+    """
+    import configparser
+    import tomllib
+
+    found: list[str] = []
+    text = read("pyproject.toml")
+    if text is not None:
+        try:
+            tool = tomllib.loads(text.decode("utf-8", "replace")).get("tool", {})
+        except tomllib.TOMLDecodeError:
+            tool = {}
+        setuptools = tool.get("setuptools", {}) if isinstance(tool, dict) else {}
+        if isinstance(setuptools, dict):
+            where = (setuptools.get("packages") or {})
+            where = where.get("find", {}).get("where") if isinstance(where, dict) else None
+            if isinstance(where, list) and where:
+                found.append(str(where[0]))
+            package_dir = setuptools.get("package-dir")
+            if isinstance(package_dir, dict) and isinstance(package_dir.get(""), str):
+                found.append(package_dir[""])
+    text = read("setup.cfg")
+    if text is not None:
+        cfg = configparser.ConfigParser()
+        try:
+            cfg.read_string(text.decode("utf-8", "replace"))
+            package_dir = cfg.get("options", "package_dir", fallback="")
+            for line in package_dir.replace(";", "\n").splitlines():
+                key, sep, value = line.partition("=")
+                if sep and not key.strip():
+                    found.append(value.strip())
+            found.append(cfg.get("options.packages.find", "where", fallback=""))
+        except configparser.Error:
+            pass
+    for path in paths:
+        head, sep, rest = path.rpartition("/")
+        if sep and rest == "PKG-INFO" and head.endswith(".egg-info") and "/" in head:
+            found.append(head.rsplit("/", 1)[0])
+    for where in found:
+        where = where.strip().strip("/")
+        if where and where != ".":
+            return where + "/"
+    return None
+
+
+def select_package_files(paths: list[str], top_level: list[str] | None,
+                         root: str | None = None) -> dict[str, str]:
     """Map image path -> source path for the packages and modules of a project.
 
     ``paths`` are relative to the project root; ``top_level`` names the
-    importable top-level names when known (egg-info ``top_level.txt``).
+    importable top-level names when known (egg-info ``top_level.txt``);
+    ``root`` is where the build config puts the code (else ``src/`` when
+    there is code there, else the project root).
     """
-    root = ""
-    if any(p.startswith("src/") and p.endswith(".py") for p in paths):
-        root = "src/"
+    if root is None:
+        root = ""
+        if any(p.startswith("src/") and p.endswith(".py") for p in paths):
+            root = "src/"
     inside = [p[len(root):] for p in paths if p.startswith(root)]
     if top_level is not None:
         wanted = set(top_level)
@@ -207,7 +262,8 @@ def read_sdist(archive: str, contents: ArchiveContents) -> Distribution:
         top_level = None
         if (tl := _find_one(files, ".egg-info/top_level.txt")) is not None:
             top_level = [n.strip() for n in files[tl].decode("utf-8", "replace").split()]
-        chosen = select_package_files(sorted([*files, *links]), top_level)
+        chosen = select_package_files(sorted([*files, *links]), top_level,
+                                      code_root(files.get, files))
         kind = "sdist"
     else:
         chosen = {p: p for p in select_upip_format(sorted([*files, *links]))}
@@ -215,6 +271,10 @@ def read_sdist(archive: str, contents: ArchiveContents) -> Distribution:
     # A link is reported only where it stood for a file the install would take.
     reported = [(p, why) for p, why in skipped if p in chosen.values()]
     taken = {dst: files[src] for dst, src in chosen.items() if src in files}
+    if not taken and (any(p.endswith(".py") for p in files) or not requires):
+        raise CorruptArchive(archive, "found no package or module to install in it (upip "
+                             "looks where pyproject.toml or setup.cfg put the code, beside the "
+                             "egg-info, in src/ or at the top)")
     return Distribution(name, version, requires, taken, reported, kind)
 
 
@@ -333,7 +393,15 @@ def _project_metadata(root: Path) -> tuple[str, str, list[str]]:
 def read_project(root: Path) -> Distribution:
     """Read a project directory as if it were its sdist."""
     name, version, requires = _project_metadata(root)
-    chosen = select_package_files(_walk(root), None)
+    paths = _walk(root)
+
+    def read(rel: str) -> bytes | None:
+        try:
+            return (root / rel).read_bytes()
+        except OSError:
+            return None
+
+    chosen = select_package_files(paths, None, code_root(read, paths))
     files = {dst: (root / src).read_bytes() for dst, src in chosen.items()}
     return Distribution(name, version, requires, files, [], "dir")
 

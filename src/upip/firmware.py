@@ -19,7 +19,7 @@ follows the same ones for its own firmware:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 from .resolve import Resolved
 from .sources import Candidate
@@ -41,35 +41,18 @@ def top_modules(paths: Iterable[str]) -> set[str]:
     return found
 
 
-def skip_provided(resolved: list[Resolved], edges: Mapping[Candidate, Iterable[str]],
-                  modules_of: Callable[[Candidate], set[str]], profile: Profile
-                  ) -> tuple[list[Resolved], dict[str, list[str]], dict[str, str]]:
-    """The resolved set minus the dependencies the firmware provides and what
-    only they pulled in. Returns (kept, {skipped key: its modules}, {left-out
-    key: the skipped package that pulled it in})."""
-    by_key = {r.cand.key: r for r in resolved}
-    skipped: dict[str, list[str]] = {}
+def provided(resolved: list[Resolved], modules_of: Callable[[Candidate], set[str]],
+             profile: Profile) -> dict[str, list[str]]:
+    """The dependencies whose every top-level module the firmware has: key ->
+    those modules. (What only they pulled in goes with them: upip.resolve.prune.)"""
+    found = {}
     for res in resolved:
         if res.requested or res.cand.kind == "installed":
             continue
         modules = modules_of(res.cand)
         if modules and all(profile.provides(m) for m in modules):
-            skipped[res.cand.key] = sorted(modules)
-    if not skipped:
-        return resolved, {}, {}
-    keep: set[str] = set()
-    todo = [key for key, res in by_key.items() if res.requested]
-    while todo:
-        key = todo.pop()
-        if key in keep or key in skipped or key not in by_key:
-            continue
-        keep.add(key)
-        todo += edges.get(by_key[key].cand, ())
-    left_out = {}
-    for key in by_key.keys() - keep - skipped.keys():
-        left_out[key] = next((s for s in sorted(skipped)
-                              if key in edges.get(by_key[s].cand, ())), sorted(skipped)[0])
-    return [r for r in resolved if r.cand.key in keep], skipped, left_out
+            found[res.cand.key] = sorted(modules)
+    return found
 
 
 def shims_needed(paths: Iterable[str], extensible: Iterable[str]) -> list[str]:

@@ -23,11 +23,12 @@ from packaging.version import InvalidVersion, Version
 from .dists import Distribution, read_distribution, read_document, read_project
 from .errors import CorruptArchive, FileConflict, ImageError, NotInstalled, UpipError
 from .fetch import Cache, Fetcher, default_cache_dir, sha256_hex
-from .firmware import shim, shims_needed, skip_provided, top_modules
+from .firmware import provided, shim, shims_needed, top_modules
 from .http import HttpClient
 from .image import DistRecord, FileRecord, Image
+from .portable import BOOT_FILES, CompileCheck, boot_files
 from .report import Reporter
-from .resolve import Finder, Provider, Requirement, Resolved, resolve
+from .resolve import Finder, Provider, Requirement, Resolved, prune, resolve
 from .shadow import shadowing
 from .slotted import Slotted
 from .sources import DOCUMENT_KINDS, Candidate, Source, make_source, source_kind
@@ -58,7 +59,7 @@ DEFAULT_TARGET = Path("~/.micropython/lib")
 class Options(Slotted):
     __slots__ = ("index_url", "extra_index_urls", "find_links", "no_deps", "upgrade",
                  "force_reinstall", "force", "pre", "dry_run", "cache_dir", "no_cache",
-                 "timeout", "retries", "jobs", "cert", "mpy", "mip_index", "target")
+                 "timeout", "retries", "jobs", "cert", "mpy", "mip_index", "target", "boot_files")
     index_url: str
     extra_index_urls: list[str]
     find_links: list[Path]
@@ -77,6 +78,7 @@ class Options(Slotted):
     mpy: CompileOptions | None  # compile .py to .mpy on the way in
     mip_index: str | None  # the mip index bare names are looked up on first; None: none
     target: str | None  # the firmware's profile (upip.target); None: the default
+    boot_files: bool  # install main.py, boot.py, usetup.py at the image root too
 
     def __init__(self, index_url: str = DEFAULT_INDEX, extra_index_urls: list[str] | None = None,
                  find_links: list[Path] | None = None, no_deps: bool = False,
@@ -84,7 +86,8 @@ class Options(Slotted):
                  pre: bool = False, dry_run: bool = False, cache_dir: Path | None = None,
                  no_cache: bool = False, timeout: float = 15.0, retries: int = 3, jobs: int = 8,
                  cert: str | None = None, mpy: CompileOptions | None = None,
-                 mip_index: str | None = "", target: str | None = None) -> None:
+                 mip_index: str | None = "", target: str | None = None,
+                 boot_files: bool = False) -> None:
         self.index_url = index_url
         self.extra_index_urls = [] if extra_index_urls is None else extra_index_urls
         self.find_links = [] if find_links is None else find_links
@@ -94,7 +97,7 @@ class Options(Slotted):
         self.timeout, self.retries, self.jobs = timeout, retries, jobs
         self.cert, self.mpy = cert, mpy
         self.mip_index = default_mip_index() if mip_index == "" else mip_index
-        self.target = target
+        self.target, self.boot_files = target, boot_files
 
 
 def default_mip_index() -> str | None:
@@ -483,23 +486,59 @@ def install(
         requirements += provider.named(named)
         resolved = resolve(requirements, provider)
 
-        def modules_of(cand: Candidate) -> set[str]:
-            return top_modules(session.loader.get(cand).dist.files)
-
-        resolved, skipped, left_out = skip_provided(resolved, provider.edges, modules_of,
-                                                    profile)
         report = InstallReport(image.root, options.dry_run)
-        by_key = {c.key: c for c in provider.edges}
-        for key, modules in skipped.items():
-            cand = by_key[key]
-            report.skipped.append(Item(cand.name, cand.version_text, cand.url))
-            reporter.note(f"{cand} skipped: the firmware ({profile.name}) has "
-                          f"{', '.join(modules)} (needed by {provider.chain(provider.parents.get(key))})")
-        for key, why in left_out.items():
-            cand = by_key[key]
-            report.skipped.append(Item(cand.name, cand.version_text, cand.url))
-            reporter.note(f"{cand} skipped: only {by_key[why].name}, which was skipped, needs it")
+        check = CompileCheck(None if options.no_cache else
+                             options.cache_dir or default_cache_dir(), options.jobs)
+        resolved = runnable(resolved, provider, session.loader.get, profile, check, reporter,
+                            report, warn_requested=options.mpy is None)
         return apply(image, resolved, session.loader.get, options, reporter, profile, report)
+
+
+def runnable(resolved: list[Resolved], provider: Provider, load: Callable[[Candidate], Loaded],
+             profile: Profile, check: CompileCheck, reporter: Reporter,
+             report: InstallReport, warn_requested: bool = True) -> list[Resolved]:
+    """The resolved set less the dependencies that need not or cannot be
+    installed, and less what only they pulled in: those the firmware provides
+    (upip.firmware) and those whose code MicroPython's compiler rejects
+    (upip.portable). A package the user asked for that does not compile is
+    installed, with a warning (``warn_requested``: not when --mpy will stop
+    at it anyway)."""
+    by_key = {r.cand.key: r.cand for r in resolved}
+    skipped = provided(resolved, lambda c: top_modules(load(c).dist.files), profile)
+    failing: dict[str, list[tuple[str, str]]] = {}
+    for res in resolved:
+        if res.cand.kind in ("installed", "mip") or res.cand.key in skipped:
+            continue
+        if res.requested and not warn_requested:
+            continue
+        files = load(res.cand).dist.files
+        bad = check.failures({p: d for p, d in files.items() if p not in BOOT_FILES})
+        if bad and res.requested:
+            reporter.warn(f"{res.cand}: {_compile_failures(bad)}; it will not import there")
+        elif bad:
+            failing[res.cand.key] = bad
+    kept, left_out = prune(resolved, provider.edges, skipped.keys() | failing.keys())
+    for key, modules in skipped.items():
+        cand = by_key[key]
+        report.skipped.append(Item(cand.name, cand.version_text, cand.url))
+        reporter.note(f"{cand} skipped: the firmware ({profile.name}) has {', '.join(modules)} "
+                      f"(needed by {provider.chain(provider.parents.get(key))})")
+    for key, bad in failing.items():
+        cand = by_key[key]
+        report.skipped.append(Item(cand.name, cand.version_text, cand.url))
+        reporter.warn(f"{cand} left out: {_compile_failures(bad)}, so it cannot run on "
+                      f"MicroPython (needed by {provider.chain(provider.parents.get(key))})")
+    for key, why in left_out.items():
+        cand = by_key[key]
+        report.skipped.append(Item(cand.name, cand.version_text, cand.url))
+        reporter.note(f"{cand} skipped: only {by_key[why].name}, which was left out, needs it")
+    return kept
+
+
+def _compile_failures(bad: list[tuple[str, str]]) -> str:
+    path, detail = bad[0]
+    more = f" (and {len(bad) - 1} more file(s))" if len(bad) > 1 else ""
+    return f"MicroPython's compiler rejects {path}: {detail}{more}"
 
 
 def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Loaded],
@@ -523,14 +562,20 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
                                            old.requires, old.files)
             continue
         loaded = load(res.cand)
-        paths = list(loaded.dist.files)
+        files = dict(loaded.dist.files)
+        left = [] if options.boot_files else boot_files(files)
+        for path in left:
+            del files[path]
+        paths = list(files)
         if options.mpy:
             paths = compiled_paths(paths)
         if (old is not None and not options.force_reinstall and old.sha256 == loaded.sha256
                 and image.intact(key) and sorted(f.path for f in old.files) == sorted(paths)):
             report.unchanged.append(Item.of(old, old.requested or res.requested))
             continue
-        files = dict(loaded.dist.files)
+        if left:
+            reporter.note(f"{res.cand}: left out {', '.join(left)}, which a board would run by "
+                          "itself at start (--boot-files installs it)")
         if options.mpy:
             files = compile_files(files, options.mpy)
         hashes = {p: sha256_hex(d) for p, d in files.items()}

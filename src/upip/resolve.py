@@ -446,6 +446,31 @@ def resolve(
     return [Resolved(p.cand, p.cand.key in requested) for p in picks]
 
 
+def prune(resolved: list[Resolved], edges: Mapping[Candidate, Iterable[str]],
+          dropped: Iterable[str]) -> tuple[list[Resolved], dict[str, str]]:
+    """The resolved set without the ``dropped`` keys and what only they pulled
+    in: what the requested projects reach without passing through a dropped
+    one. Returns (kept, {left-out key: a dropped key that pulled it in})."""
+    dropped = set(dropped)
+    if not dropped:
+        return resolved, {}
+    by_key = {r.cand.key: r for r in resolved}
+    keep: set[str] = set()
+    todo = [key for key, res in by_key.items() if res.requested]
+    while todo:
+        key = todo.pop()
+        if key in keep or key in dropped or key not in by_key:
+            continue
+        keep.add(key)
+        todo += edges.get(by_key[key].cand, ())
+    left_out = {}
+    for key in sorted(by_key.keys() - keep - dropped):
+        pulled_by = [d for d in sorted(dropped) if d in by_key
+                     and key in edges.get(by_key[d].cand, ())]
+        left_out[key] = pulled_by[0] if pulled_by else sorted(dropped)[0]
+    return [r for r in resolved if r.cand.key in keep], left_out
+
+
 def _explain(causes: Iterable[Any], provider: Provider) -> UpipError:
     causes = list(causes)
     first = causes[0].requirement
@@ -459,6 +484,9 @@ def _explain(causes: Iterable[Any], provider: Provider) -> UpipError:
         versions = [c.version_text for c in sorted(pool, key=lambda c: c.version)]
         matching = [c for c in pool if req.specifier.contains(c.version, True)]
         why = "matching releases are yanked" if matching and all(c.yanked for c in matching) else ""
+        if not pool:
+            why = ("it has no sdist and no pure-Python wheel: only code built for CPython, which "
+                   "cannot run on MicroPython")
         parent = group[0].parent
         label = str(req) if parent is None else f"{req} (from {provider.chain(parent.cand)})"
         return NoMatchingVersion(label, versions, why)
