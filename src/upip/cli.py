@@ -371,6 +371,20 @@ def _show_parser(sub: Subparsers) -> None:
     _common(p)
 
 
+def _check_parser(sub: Subparsers) -> None:
+    p = sub.add_parser("check", help="check that every import of an image resolves",
+                       description="Read every .py file of DIR (never run it) and check that "
+                                   "each import is satisfied by the image or by the target "
+                                   "firmware's built-in and frozen modules. Imports guarded by "
+                                   "try/except ImportError are optional. Exit 1 when something "
+                                   "is missing; where the mip index has a package of that name, "
+                                   "it is suggested.")
+    _target_option(p)
+    _mip_index_options(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _common(p)
+
+
 SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "install": _install_parser,
     "uninstall": _uninstall_parser,
@@ -386,6 +400,7 @@ SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "romfs": _romfs_parser,
     "list": _list_parser,
     "show": _show_parser,
+    "check": _check_parser,
 }
 
 
@@ -772,6 +787,67 @@ def cmd_show(args: argparse.Namespace, reporter: Any) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, reporter: Any) -> int:
+    from .check import check_image
+    from .size import image_files
+    from .target import load_profile
+
+    profile = load_profile(args.target)
+    files = image_files(_target(args))
+    report = check_image(files, profile, _suggester(_mip_index(args), reporter))
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+        return 0 if report.ok else 1
+    for u in report.unparsable:
+        print(f"{u.path}:{u.line}: does not parse: {u.message}")
+    for m in report.missing:
+        hint = f"; {m.suggestion}" if m.suggestion else ""
+        print(f"{m.path}:{m.line}: imports {m.module}, which neither the image nor the "
+              f"firmware ({profile.name}) has{hint}")
+    if not args.quiet:
+        for m in report.optional:
+            print(f"{m.path}:{m.line}: optional import {m.module} is missing (it is guarded)")
+        if report.unchecked:
+            print(f"{len(report.unchecked)} .mpy file(s) not checked (bytecode)")
+        verdict = "every import resolves" if report.ok else (
+            f"{len(report.missing)} missing import(s), {len(report.unparsable)} file(s) that "
+            "do not parse")
+        print(f"Checked {len(report.checked)} files of {_target(args)} against {profile.name}: "
+              f"{verdict}")
+    return 0 if report.ok else 1
+
+
+def _suggester(mip_index: str | None, reporter: Any) -> Any:
+    """``module -> "upip install NAME"`` where the mip index has a package of
+    that name; None without an index (or when it cannot be reached: a check
+    must work offline)."""
+    if mip_index is None:
+        return None
+    from .http import HttpClient
+    from .sources.mip import MipSource
+    from .specs import normalize
+
+    source = MipSource(mip_index, HttpClient(retries=0, timeout=5))
+    names: dict[str, str] | None = None
+
+    def suggest(module: str) -> str | None:
+        nonlocal names
+        if names is None:
+            try:
+                found = source.packages() or {}
+            except UpipError as exc:
+                reporter.note(f"no install suggestions: {exc}")
+                found = {}
+            names = {key: name for key, (name, _) in found.items()}
+        for candidate in (module, module.partition(".")[0]):
+            name = names.get(normalize(candidate))
+            if name:
+                return f"upip install {name}"
+        return None
+
+    return suggest
+
+
 def cmd_sdist(args: argparse.Namespace, reporter: Any) -> int:
     from .build import project as project_mod
     from .build import sdist
@@ -842,4 +918,5 @@ def cmd_publish(args: argparse.Namespace, reporter: Any) -> int:
 COMMANDS = {"install": cmd_install, "bootstrap": cmd_bootstrap, "uninstall": cmd_uninstall, "list": cmd_list,
             "show": cmd_show, "sdist": cmd_sdist, "bin2res": cmd_bin2res,
             "publish": cmd_publish, "compile": cmd_compile, "mpyinfo": cmd_mpyinfo,
-            "size": cmd_size, "manifest": cmd_manifest, "freeze": cmd_freeze, "romfs": cmd_romfs}
+            "size": cmd_size, "manifest": cmd_manifest, "freeze": cmd_freeze, "romfs": cmd_romfs,
+            "check": cmd_check}
