@@ -15,16 +15,17 @@ def run(o):
     # The package's document (o.version None): the first of the sources
     # next listed in the stage's "u" (a line: its kind, a tab, its URL; see
     # next) that answers, saved as the stage's "j" (o.src: the URL that
-    # answered; o.kind its kind; a 404 of m, p or n goes on to the next;
-    # none: an error naming the sources); o.step "json" (p, n: PyPI) or
-    # "mip". Then PyPI's archive, o.url, saved as "a", its sha256 o.sha256
+    # answered; o.tries its kind, after i the sources again; a 404 of m, p
+    # or n goes on to the next;
+    # none: an error naming the sources); o.step "json" (p, n: PyPI),
+    # "index" (i: the mip index's index.json) or "mip". Then PyPI's archive, o.url, saved as "a", its sha256 o.sha256
     # (o.step "deflate" or "unzip"); or the files the step mip listed in
     # "m" (a line: URL, destination, the start of its sha256), each into a
     # slot and listed in "f" as unpack lists an archive's (o.step
     # "update"). Other statuses than 200 are errors. An OSError gets the
     # URL as its second argument. Over HTTPS, the step tls first makes
     # o.context; it goes when this step is done.
-    if o.version is not None and o.kind in ("p", "n"):
+    if o.version is not None and o.tries in ("p", "n"):
         if not o.context and o.url[:5] != "http:":
             o.step = "tls"
             return
@@ -38,7 +39,7 @@ def run(o):
     with open(o.path + ("/.upip-tx/u" if o.version is None else "/.upip-tx/m"), "rb") as f:
         if not o.context:  # (the first URL tells)
             line = f.readline()
-            if line and line[line.find(b"\t") + 1:][:5] != b"http:":
+            if line and line[0 if o.version else 2:][:5] != b"http:":
                 o.step = "tls"
                 return
             f.seek(0)
@@ -47,8 +48,9 @@ def run(o):
                 url = line[2:-1].decode()
                 code, sha, _ = request(o, url, "/.upip-tx/j", line[0] in b"mpn")
                 if code != 404:
-                    o.kind, o.sha256 = line[:1].decode(), sha
-                    o.step = "json" if line[0] in b"pn" else "mip"
+                    o.sha256 = sha
+                    o.tries = line[:1].decode() + (o.tries if line[0] == 105 else "")  # (i)
+                    o.step = "json" if line[0] in b"pn" else "index" if line[0] == 105 else "mip"
                     o.context = None
                     return
             raise UpipError(12, o.name, o.tries)  # found nowhere (throw words the numbers)

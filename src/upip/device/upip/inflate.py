@@ -6,8 +6,8 @@
 # instead of a 4 or 32 KiB window: small heaps install any sdist, slowly.
 # Codes are decoded a bit at a time, the canonical way (as zlib's puff.c).
 # The tar's member sizes are checked on the way, as in deflate. A wheel's
-# member (o.zip, from unzip: where its raw stream starts, its slot, its
-# size, its path) is inflated into its slot, then unzip goes on.
+# member (o.zip, from unzip: ..., where its raw stream starts, its slot,
+# its size) is inflated into its slot, then unzip goes on.
 from micropython import const
 
 from upip import UpipError
@@ -20,7 +20,7 @@ def run(o):
     from array import array
     z = getattr(o, "zip", None)
     f = open(o.path + "/.upip-tx/a", "rb")
-    w = open(o.path + ("/.upip-tx/n" + str(z[1]) if z else "/.upip-tx/t"),
+    w = open(o.path + ("/.upip-tx/n" + str(z[2]) if z else "/.upip-tx/t"),
              b"w+b".decode())  # (b"": no qstr)
     inb = bytearray(64)
     ob = bytearray(512)  # the output block being filled (the newest history)
@@ -34,7 +34,7 @@ def run(o):
     t = tw = 0  # bytes out; bytes written to w (t - tw are in ob)
     size = top = 0  # tar: member sizes so far; where the next header starts
     if z:
-        f.seek(z[0])
+        f.seek(z[1])
         top = -1  # (no tar)
 
     # (The helpers' names and parameters are ones the firmware has as qstrs
@@ -63,7 +63,7 @@ def run(o):
         nonlocal t, tw, size, top
         ob[t - tw] = value
         t += 1
-        if z and t > z[2]:
+        if z and t > z[3]:
             raise ValueError  # more than the wheel says
         if t - tw == 512:
             if tw == top:  # a member's header: refuse a bomb before it lands

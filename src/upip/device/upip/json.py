@@ -11,24 +11,21 @@ def run(o):
     # "get", for the archive) for o.name (o.target: a pin; o.range: a
     # range), from the JSON get saved (o.src: where from). Without either,
     # the release in "urls" (the latest); with a pin, the one in
-    # "releases"[pin] (in /NAME/VER/json, in "urls"); with a range, the
-    # newest in "releases" that it takes (a pre-release only when no other
-    # is). Of a release's files, the sdist, else a py3-none-any wheel (the
-    # sdist first: see DESIGN.md); a yanked file only when pinned. A relative
-    # file URL is resolved against o.src.
-    n = ("micropython-" if o.kind == "p" else "") + o.name
+    # "releases"[pin] (in /NAME/VER/json, in "urls"). Of a release's files,
+    # the sdist, else a py3-none-any wheel (see DESIGN.md); a yanked file
+    # only when pinned. A relative file URL is resolved against o.src. With
+    # a range, every release's file is listed in the stage's "c" instead (a
+    # line: version, yanked, wheel, URL, sha256), for the step pick, which
+    # chooses (the version module is not on this step's heap).
+    n = ("micropython-" if o.tries == "p" else "") + o.name
     u = o.src.rstrip("/")[:-5]  # (.../NAME[/VER]/json)
     pin = o.target and u[-len(o.target) - 1:] == "/" + o.target
     rng = o.range if not o.target else None
     want = o.target.encode() if o.target and not pin else None  # in "releases"
-    if rng:
-        from upip.version import key, match, pre
+    cands = open(o.path + "/.upip-tx/c", "wb") if rng else None
     st = []  # open containers: 123 "{" or 91 "["
     keys = []  # the key at each level (None in arrays)
-    name = version = f = None  # f: the file object being read
-    best = [None, None, None, None]  # [key, file] of the best final and pre-release
-    seen_v = bytearray()  # (range) the releases, to say when none is in range
-    inrange = False
+    name = version = best = f = None  # f: the file object being read
     fdepth = -1
     s = None  # the string being read: bytearray, or False when skipped
     esc = key_next = False
@@ -100,8 +97,6 @@ def run(o):
                     keys.append(None)
                     key_next = c == 123
                     d = len(keys)
-                    if rng and d == 3 and keys[0] == b"releases" and len(seen_v) < 200:
-                        seen_v += (b", " if seen_v else b"") + keys[1]
                     if c == 123 and ((want is None and not rng and d == 3 and
                                       keys[0] == b"urls") or (
                             d == 4 and keys[0] == b"releases" and (rng or keys[1] == want))):
@@ -113,21 +108,14 @@ def run(o):
                         fn = f.get(b"filename", b"")
                         whl = fn[-13:] == b"-none-any.whl" and (b"-py3-" in fn or b".py3-" in fn)
                         if (fn[-7:] == b".tar.gz" or fn[-4:] == b".tgz" or whl) and (
-                                f.get(b"url") and f.get(b"sha256") and (
-                                    o.target or not f.get(b"yanked"))):
-                            f[b"v"] = keys[1] if rng else b""
+                                f.get(b"url") and f.get(b"sha256")):
                             if rng:
-                                inrange = inrange or match(keys[1].decode(), rng)
-                            j = 0
-                            if rng and match(keys[1].decode(), rng):
-                                kv = key(keys[1])
-                                j = 2 * pre(kv)
-                            elif rng:
-                                j = -1
-                            if j >= 0 and (best[j + 1] is None or (rng and kv > best[j]) or (
-                                    (not rng or kv == best[j]) and best[j + 1][b"filename"][
-                                        -4:] == b".whl" and not whl)):
-                                best[j], best[j + 1] = kv if rng else None, f
+                                cands.write(b"\t".join((keys[1], b"1" if f.get(b"yanked") else
+                                                        b"0", b"1" if whl else b"0", f[b"url"],
+                                                        f[b"sha256"])) + b"\n")
+                            elif (o.target or not f.get(b"yanked")) and (best is None or (
+                                    best[b"filename"][-4:] == b".whl" and not whl)):
+                                best = f
                         f, fdepth = None, -1
                     st.pop()
                     keys.pop()
@@ -141,18 +129,19 @@ def run(o):
                 raise ValueError
         except ValueError:
             raise UpipError(o.src + " is not a PyPI JSON document")
+        finally:
+            if cands:
+                cands.close()
+    o.name = name or n
+    if rng:
+        o.step = "pick"
+        return
     if not found:
         raise UpipError("{} has no release {}".format(n, o.target))
-    best = best[1] or best[3]
     if best is None:
-        if rng and not inrange:
-            raise UpipError("no release of {} is in {} (there are {})".format(
-                n, rng, seen_v.decode() or "none"))
         raise UpipError("{} {} has no .tar.gz sdist nor py3-none-any wheel (upip on a PC "
-                        "installs others)".format(n, version or rng))
-    if rng:
-        version = best[b"v"].decode()
-    o.name, o.version = name or n, version
+                        "installs others)".format(n, version))
+    o.version = version
     o.url, o.sha256 = best[b"url"].decode(), best[b"sha256"].decode()
     if "://" not in o.url:  # (mirrors: relative to the JSON)
         from upip.url import join

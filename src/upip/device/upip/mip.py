@@ -4,27 +4,20 @@
 # files listed in the stage's "m" (a line: the URL, the destination, the
 # index's short hash or nothing), each destination checked as unpack
 # checks an archive's members; its dependencies in "r" (a line: the queue's spec, the
-# records' requirement), queued by update. Or the index's index.json, read
-# to resolve a range. Nothing that grows with the files or the index's
-# packages stays on the heap.
+# records' requirement), queued by update. Nothing that grows with the
+# files stays on the heap.
 from upip import UpipError
 
 
 def run(o):
-    # -> o.version, and o.step "get" (the files); or, after index.json
-    # (o.kind "i"), the stage's "u" written again (the document of the
-    # version taken; or, when the index has no such package, the sources
-    # after it), o.step "get"; or, for one file (o.kind "f"), o.step
-    # "update"
+    # -> o.version, and o.step "get" (the files); or, for one file (o.tries
+    # "f"), o.step "update"
     from upip.scan import run as scan
     o.step = "get"
-    if o.kind == "f":
+    if o.tries == "f":
         return single(o)
     try:
-        if o.kind == "i":
-            index(o, scan)
-        else:
-            document(o, scan)
+        document(o, scan)
     except ValueError:
         raise UpipError(o.src + " is not a JSON document")
 
@@ -32,78 +25,18 @@ def run(o):
 def single(o):
     # a .py or .mpy file (get saved it as "j"), at the image's top
     import os
-    n = o.url.split("?")[0]
+
+    from upip.url import split
+    n, ref = split(o.url)
+    n = n.split("?")[0]
     with open(o.path + "/.upip-tx/f", "w") as f:
         f.write("{}\t{}\t{}\t{}\n".format(o.count, n[n.rfind("/") + 1:], o.sha256,
                                          os.stat(o.path + "/.upip-tx/j")[6]))
     os.rename(o.path + "/.upip-tx/j", o.path + "/.upip-tx/n" + str(o.count))
     o.count += 1
-    o.version = o.ref or "0"
+    o.version = ref or "0"
     print("Installing {} {} from {}".format(o.name, o.version, o.src))
     o.step = "update"
-
-
-def index(o, scan):
-    # the newest version in o.range of o.name (-> o.target), in the .mpy
-    # variant when the index has one for it, else in "py" (pre-releases
-    # when nothing else is in range); index.json's "packages": [{name,
-    # versions: {py: [...], MPY: [...]}}]
-    import sys
-
-    from upip.core import norm
-    from upip.version import key, match, pre
-    mpy = getattr(sys.implementation, "_mpy", 0)
-    mpy = str(mpy & 0xff).encode() if mpy else b"py"
-    want = norm(o.name)
-    # this entry: its name, the best [key, version] of py (final,
-    # pre-release) and of mpy; whether it has mpy; the py versions, to say
-    cur = [None, None, None, None, None, False, bytearray()]
-    found = []
-
-    def cb(keys, v):
-        d = len(keys)
-        if d < 2 or keys[0] != b"packages":
-            return
-        if d == 2 and v is None:  # an entry's end
-            if cur[0] is not None and norm(cur[0].decode()) == want:
-                found.append(cur[:])
-                raise StopIteration
-            cur[:] = [None, None, None, None, None, False, bytearray()]
-        elif d == 3 and keys[2] == b"name" and type(v) is bytes:
-            cur[0] = v
-        elif d == 5 and keys[2] == b"versions" and type(v) is bytes and (
-                cur[0] is None or norm(cur[0].decode()) == want):
-            if keys[3] == b"py" and len(cur[6]) < 200:
-                cur[6] += (b", " if cur[6] else b"") + v
-            if keys[3] in (b"py", mpy) and match(v.decode(), o.range):
-                k = key(v)
-                j = (3 if keys[3] == mpy else 1) + pre(k)
-                if cur[j] is None or k > cur[j][0]:
-                    cur[j] = [k, v]
-            if keys[3] == mpy:
-                cur[5] = True
-
-    try:
-        scan(o.path + "/.upip-tx/j", cb)
-    except StopIteration:
-        pass
-    u = o.path + "/.upip-tx/u"
-    with open(u, "rb") as f:
-        f.readline()  # (index.json)
-        rest = f.read()  # the other sources (PyPI's: a few short lines)
-    with open(u, "wb") as f:
-        if found:
-            c = found[0]
-            j = 3 if c[5] else 1
-            best = c[j] or c[j + 1]
-            if best is None:
-                raise UpipError("no version in {} on {} (it has {})".format(
-                    o.range, o.mip, c[6].decode() or "none"))
-            o.name, o.target = c[0].decode(), best[1].decode()
-            f.write("m\t{}/package/{}/{}/{}.json\n".format(
-                o.mip, mpy.decode() if j == 3 else "py", o.name, o.target).encode())
-        else:
-            f.write(rest)
 
 
 def check(dest):
@@ -124,8 +57,10 @@ def check(dest):
 
 def document(o, scan):
     import upip.url as url
-    mip = o.kind == "m"
-    base = o.src if mip or o.url[:4] == "http" else o.url  # (github:...: mapped after)
+    mip = o.tries == "m"
+    base, ref = url.split(o.url or "")
+    if mip or base[:4] == "http":
+        base = o.src  # (github:...: mapped after the join)
     m = open(o.path + "/.upip-tx/m", "wb")
     r = open(o.path + "/.upip-tx/r", "wb")
     st = [None, None, None, False]  # the pair being read, the version, any list seen
@@ -166,7 +101,7 @@ def document(o, scan):
                     b = "{}/file/{}/{}".format(o.mip or "https://micropython.org/pi/v2",
                                                b[:2].decode(), b.decode())
                 else:
-                    b = url.run(url.join(base, b.decode()), o.ref)
+                    b = url.run(url.join(base, b.decode()), ref)
                 m.write(b.encode() + b"\t" + a + b"\t" + h + b"\n")
 
     try:
@@ -176,7 +111,7 @@ def document(o, scan):
         r.close()
     if not st[3]:
         raise UpipError("{}: no urls, hashes or deps: not a package.json".format(o.src))
-    o.version = st[2].decode() if st[2] else (o.target if mip else o.ref) or "0"
+    o.version = st[2].decode() if st[2] else (o.target if mip else ref) or "0"
     print("Installing {} {} from {}".format(o.name, o.version, o.mip if mip else o.src))
 
 

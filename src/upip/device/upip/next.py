@@ -7,8 +7,8 @@ from upip.core import dists, norm
 
 def run(o):
     # The next package to install: o.name, o.target (a pin), o.range,
-    # o.flags, o.tries (the sources, in turn: see get), o.url and o.ref (a
-    # package.json spec) set, o.step "get"; or, when none is left, o.step
+    # o.flags, o.tries (the sources, in turn: see get), o.url (a
+    # package.json spec, its @REF kept) set, o.step "get"; or, when none is left, o.step
     # "check" (then store, the commit). The queue is read from the top each
     # time; the names before o.pos were taken (or found installed) already.
     # A queue line: 1 (asked for), 0 (a dependency: the bare-name rule) or
@@ -18,10 +18,11 @@ def run(o):
     with open(o.path + "/.upip-tx/q") as f:
         for line in f:
             n += 1
-            p = spec(line[2:].strip(), line[:1] == "2", o.mip)
+            o.name = line[2:].strip()  # (what an error in it names)
+            p = spec(o.name, line[:1] == "2", o.mip)
             if p is None:
                 continue
-            name, pin, rng, tries, url, ref = p
+            name, pin, rng, tries, url = p
             key = norm(name)
             if key in seen:
                 continue
@@ -40,14 +41,12 @@ def run(o):
                     print("{} {} is already installed".format(name, have))
                 continue
             o.name, o.target, o.range, o.flags, o.tries = name, pin, rng, flags, tries
-            o.url, o.ref = url, ref
-            o.version = o.kind = None  # (get fetches the document first)
+            o.url, o.version = url, None  # (get fetches the document first)
             sources(o)
             o.step = "get"
             return
     # (the last package's strings go before the commit's code comes in)
-    o.name = o.target = o.range = o.version = o.url = o.sha256 = o.src = o.ref = None
-    o.tries = o.kind = None
+    o.name = o.target = o.range = o.version = o.url = o.sha256 = o.src = o.tries = None
     o.step = "check"
 
 
@@ -75,7 +74,7 @@ def sources(o):
                         o.index, "micropython-" if t == 112 else "", o.name, v).encode())
             else:  # u f
                 import upip.url as url
-                f.write(bytes((t, 9)) + url.run(o.url, o.ref).encode() + b"\n")
+                f.write(bytes((t, 9)) + url.run(*url.split(o.url)).encode() + b"\n")
 
 
 def match(v, rng):
@@ -84,33 +83,28 @@ def match(v, rng):
 
 
 def spec(s, pypi, mip):
-    # A spec -> (name, pin, range, sources, url, ref), or None when its
+    # A spec -> (name, pin, range, sources, url), or None when its
     # marker says it is not for MicroPython. Sources: see get (a bare name:
     # the mip index, then PyPI's micropython-NAME, then NAME; a PyPI
     # package's dependency (pypi): NAME, then micropython-NAME; mip:NAME
     # and pypi:NAME one source; a micropython-NAME stays on PyPI); a
     # package.json URL or github:/gitlab:/codeberg: spec (u), or a .py or
     # .mpy file (f).
-    import upip.url as url
-    if url.full(s):
-        ref = None
-        if s[:4].encode() != b"http":  # github:ORG/REPO[/PATH][@REF]
-            i = s.rfind("@")
-            if i > 0:
-                s, ref = s[:i], s[i + 1:]
-            url.run(s)  # (checks it names a repository)
-        u = s.split("?")[0]
-        if u[-3:] == ".py" or u[-4:] == ".mpy":
-            return url.name(s), None, None, "f", s, ref
-        if u[-5:] != ".json":
-            s = s.rstrip("/") + "/package.json"
-        return url.name(s), None, None, "u", s, ref
     i = s.find(":")
+    if 0 < i < 9 and s[:i].encode() in (b"http", b"https", b"github", b"gitlab", b"codeberg"):
+        import upip.url as url
+        u, ref = url.split(s)
+        url.run(u)  # (checks it names a repository)
+        v = u.split("?")[0]
+        one = v[-3:] == ".py" or v[-4:] == ".mpy"
+        if not one and v[-5:] != ".json":
+            u = u.rstrip("/") + "/package.json"
+        return url.name(u), None, None, "f" if one else "u", u + ("@" + ref if ref else "")
     force = s[:i].encode() if 0 < i < 5 else b""
     if force in (b"mip", b"pypi"):
         s = s[i + 1:]
         if force == b"mip" and not mip:
-            raise UpipError("{}: the mip index is turned off (--no-mip-index)".format(s))
+            raise UpipError("the mip index is turned off (--no-mip-index)")
     p = parse(s)
     if p is None:
         return None
@@ -123,7 +117,7 @@ def spec(s, pypi, mip):
         tries = "np"
     else:
         tries = "mpn" if mip else "pn"
-    return p[0], p[1], p[2], tries, None, None
+    return p[0], p[1], p[2], tries, None
 
 
 def parse(s):

@@ -11,10 +11,10 @@ def run(args, path, index, ca, insecure, force, timeout, mip):
     # made for it); o.index (PyPI's JSON API) and o.mip (the mip index, None
     # when turned off). Each package then sets o.name, o.target (its pin),
     # o.range, o.flags (1 if asked for), o.tries (its sources: see next),
-    # o.url and o.ref (a package.json spec), o.kind (the source that
-    # answered), o.src (the URL of its document), o.version, o.url and
-    # o.sha256 (the archive, or the document); o.context is the TLS
-    # context while a get runs over HTTPS; o.at and o.zip are unzip's.
+    # o.url (a package.json spec), o.src (the URL of its document),
+    # o.version, o.url and o.sha256 (the archive, or the document);
+    # o.context is the TLS context while a get runs over HTTPS; o.zip is
+    # unzip's.
     from upip.dir import mount
     o = Opts()
     o.index = (index or "https://pypi.org/pypi").rstrip("/")
@@ -23,7 +23,7 @@ def run(args, path, index, ca, insecure, force, timeout, mip):
     o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
     o.pos = o.count = 0
     o.name = o.target = o.range = o.flags = o.tries = o.src = o.version = o.url = None
-    o.ref = o.kind = o.at = o.zip = None
+    o.zip = None
     o.sha256 = o.context = None  # (the dict, sized once)
     o.path, o.mkdir = mount(path)
     with open(o.path + "/.upip-tx/q", "wb") as f:  # (a file: no list left on the heap)

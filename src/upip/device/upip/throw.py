@@ -45,8 +45,9 @@ def run(o, e):
             if free < 48:
                 e += " (or too little memory for TLS: {} KB free)".format(free)
     e = "{}".format(e)
-    if o.name or e[:len(o.path)] != o.path:  # (a commit's errors name DIR already)
-        e = "{}: {}".format(o.name or o.path, e)
+    p = o.name or o.path
+    if e[:len(p) + 1] != p + ":":  # (a commit's errors name DIR already, some the spec)
+        e = "{}: {}".format(p, e)
     return UpipError(e)
 
 

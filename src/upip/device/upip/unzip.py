@@ -5,8 +5,8 @@
 # is stored, or deflated (raw, up to a 32 KiB window): the firmware inflates
 # it with a window no bigger than the member (most of a wheel's files need
 # far less than 32 KiB), or, where the heap has no room for that, the step
-# inflate does in Python and hands back (o.zip: the member; o.at: the next
-# entry of the central directory). The refusals are unpack's: no absolute
+# inflate does in Python and hands back (o.zip: the next entry of the
+# central directory, then the member's start, slot, size and path). The refusals are unpack's: no absolute
 # paths, no "..", no links; and no member other than it says it is.
 # (Names the firmware has, and bytes: no qstr.)
 from micropython import const
@@ -26,17 +26,17 @@ def run(o):
     import os
     b = memoryview(bytearray(512))
     a = open(o.path + "/.upip-tx/a", "rb")
-    f = open(o.path + "/.upip-tx/f", b"ab".decode() if o.zip else "wb")
+    z = o.zip
+    f = open(o.path + "/.upip-tx/f", b"ab".decode() if z else "wb")
     try:
-        if o.zip:  # the member inflate wrote
+        if z:  # the member inflate wrote
             import upip
-            n = o.path + "/.upip-tx/n" + str(o.zip[1])
-            if os.stat(n)[6] != o.zip[2]:
+            n = o.path + "/.upip-tx/n" + str(z[2])
+            if os.stat(n)[6] != z[3]:
                 raise UpipError(11)  # corrupt (throw words the numbers)
-            f.write("{}\t{}\t{}\t{}\n".format(o.zip[1], o.zip[3], upip.run("digest", n),
-                                              o.zip[2]).encode())
-            o.zip = None
-        if o.at is None:  # the end of central directory record
+            f.write("{}\t{}\t{}\t{}\n".format(z[2], z[4], upip.run("digest", n), z[3]).encode())
+            nxt = z[0]
+        else:  # the end of central directory record
             end = a.seek(0, 2)
             k = min(end, 512)
             a.seek(end - k)
@@ -44,14 +44,15 @@ def run(o):
             i = bytes(b[:k]).rfind(b"PK\x05\x06")
             if i < 0:
                 raise UpipError(11)
-            o.at = le(b, i + 16, 4)
+            nxt = le(b, i + 16, 4)
+        o.zip = z = None
         while True:
-            a.seek(o.at)
+            a.seek(nxt)
             if a.readinto(b[:46]) != 46 or bytes(b[:4]) != b"PK\x01\x02":
                 break
             method, csize, usize = le(b, 10, 2), le(b, 20, 4), le(b, 24, 4)
             k, attr, at = le(b, 28, 2), le(b, 38, 4), le(b, 42, 4)
-            o.at += 46 + k + le(b, 30, 2) + le(b, 32, 2)
+            nxt += 46 + k + le(b, 30, 2) + le(b, 32, 2)
             name = a.read(k)
             why = 0
             for c in name:
@@ -87,7 +88,7 @@ def run(o):
             a.seek(at)
             slot = o.count
             if not member(o, a, b, method, csize, usize, slot, f, rel):
-                o.zip = (at, slot, usize, rel)
+                o.zip = (nxt, at, slot, usize, rel)
                 o.count += 1
                 o.step = "inflate"
                 return
@@ -96,7 +97,6 @@ def run(o):
         f.close()
         a.close()
     os.remove(o.path + "/.upip-tx/a")
-    o.at = None
     o.step = "update"
 
 

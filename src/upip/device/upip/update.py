@@ -96,7 +96,7 @@ def run(o):
     # else found by select); upip's own sdists, wheels and the other
     # sources, all their files. The list is read again for each pass:
     # nothing on the heap grows with the number of files.
-    pypi = o.kind in ("p", "n")
+    pypi = o.tries in ("p", "n")
     deps = []
     select = None
     if pypi:

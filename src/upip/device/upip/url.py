@@ -25,6 +25,15 @@ def run(url, ref=None):
     return "https://codeberg.org/api/v1/repos/{}/{}/raw/{}?ref={}".format(p[0], p[1], path, ref)
 
 
+def split(spec):
+    # a package.json spec -> (its URL, the ref after "@" or None: github:,
+    # gitlab:, codeberg: only)
+    i = spec.rfind("@")
+    if i > 0 and spec[:4].encode() != b"http":
+        return spec[:i], spec[i + 1:]
+    return spec, None
+
+
 def full(url):
     # whether url is absolute: http(s), or github:, gitlab:, codeberg:
     i = url.find(":")

@@ -1,0 +1,40 @@
+# upip device client: the step after json for a range (o.range): choose,
+# among the files json listed in the stage's "c" (a line: version, yanked,
+# wheel, URL, sha256), the newest release in the range (a pre-release only
+# when no other is in it; of a release's files, the sdist), read a line at
+# a time; the version module is loaded only here.
+from upip import UpipError
+
+
+def run(o):
+    # -> o.version, o.url, o.sha256 (o.step "get", for the archive)
+    import os
+
+    from upip.version import key, match, pre
+    best = [None, None, None, None]  # [key, line] of the best final and pre-release
+    seen = bytearray()  # the versions there are, to say when none is in range
+    name = o.path + "/.upip-tx/c"
+    with open(name, "rb") as f:
+        for line in f:
+            p = line[:-1].split(b"\t")
+            if len(seen) < 200 and (b", " + p[0] + b",") not in (b", " + seen + b","):
+                seen += (b", " if seen else b"") + p[0]
+            if p[1] == b"1" or not match(p[0].decode(), o.range):
+                continue  # (yanked: only when pinned)
+            k = key(p[0])
+            j = 2 if pre(k) else 0
+            if best[j] is None or k > best[j] or (k == best[j] and best[j + 1][2] == b"1" and
+                                                  p[2] == b"0"):
+                best[j], best[j + 1] = k, p
+    os.remove(name)
+    p = best[1] or best[3]
+    if p is None:
+        raise UpipError("no release of {} is in {} (there are {})".format(
+            o.name, o.range, seen.decode() or "none"))
+    o.version, o.url, o.sha256 = p[0].decode(), p[3].decode(), p[4].decode()
+    if "://" not in o.url:  # (mirrors: relative to the JSON)
+        from upip.url import join
+        o.url = join(o.src, o.url)
+    print("Installing {} {} from {}".format(o.name, o.version, o.index))
+    o.src = None
+    o.step = "get"
