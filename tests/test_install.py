@@ -102,11 +102,15 @@ def test_files_that_hide_a_builtin_module_are_warned_about(
 @pytest.mark.parametrize(("paths", "found"), [
     (["os/__init__.py", "os/path.py"], [("os/", "os")]),
     (["os/path.py"], []),  # extends os: upip keeps the built-in whole (upip.firmware)
+    # micropython-lib's stand-ins import the built-in they extend
+    ({"time.py": b"from utime import *\n", "os/__init__.py": b"from uos import *\n",
+      "ssl.py": b"import tls\nfrom tls import *\n", "json.py": b"import ujson2\n"},
+     [("json.py", "json")]),
     (["time.py", "json.mpy", "random/__init__.mpy"],
      [("json.mpy", "json"), ("random/", "random"), ("time.py", "time")]),
     # not built in, or not extensible (sys, gc: the firmware's own always wins)
     (["logging/__init__.py", "ffilib.py", "sys.py", "gc.py", "os.txt", "pkg/os.py"], []),
 ])
-def test_shadowing_names_top_level_entries(paths: list[str], found: list[tuple[str, str]]
-                                           ) -> None:
+def test_shadowing_names_top_level_entries(paths: list[str] | dict[str, bytes],
+                                           found: list[tuple[str, str]]) -> None:
     assert shadowing(paths) == found

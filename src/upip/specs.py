@@ -98,7 +98,9 @@ def manifest_location(location: str) -> str:
     return location.rstrip("/") + "/package.json"
 
 
-_MIP_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)@([A-Za-z0-9._+!-]+)$")
+_MIP_PIN = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9._-]*)@([A-Za-z0-9._+!-]+)$")
+# a mip package may be named as no PEP 508 name can (micropython-lib's __future__)
+_MIP_NAME = re.compile(r"^_[A-Za-z0-9._-]*$")
 _NAMED_URL = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?)\s*@\s*([a-z+]+://.*)$")
 
 
@@ -242,6 +244,8 @@ def parse_spec(text: str, origin: str = "", base_dir: Path | None = None) -> Spe
                     channel=channel)
     if " @ " not in text and ";" not in text and _looks_like_path(text):
         return _path_spec(raw, text, origin, base_dir)
+    if _MIP_NAME.match(text):
+        return Spec(text, name=text, origin=origin)
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
