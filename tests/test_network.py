@@ -37,8 +37,45 @@ def test_name_without_prefix_resolves_on_pypi(tmp_path: Path) -> None:
     lib = tmp_path / "lib"
     result = run_cli("install", "-p", str(lib), "pystone_lowmem", timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "no project 'pystone_lowmem'; using 'micropython-pystone_lowmem'" in result.stderr
+    assert ("note: pystone_lowmem: micropython-pystone_lowmem from PyPI https://pypi.org/pypi"
+            in result.stderr)
     assert (lib / "pystone_lowmem.py").is_file()
+
+
+OLD_RELEASES = {  # 2017's micropython-lib on PyPI, pulling in ffi-era os, re-pcre, time...
+    "micropython-logging": "import logging; logging.getLogger('x').warning('hi %s', 1)",
+    "micropython-base64": "import base64; print(base64.b64encode(b'upip'))",
+    "micropython-fnmatch": "import fnmatch; print(fnmatch.fnmatch('a.py', '*.py'))",
+    "micropython-glob": "import glob; print(glob.glob('*'))",
+    "micropython-timeit": "import timeit",
+    "micropython-urllib.parse": "import urllib.parse; print(urllib.parse.quote('a b'))",
+}
+
+
+@pytest.mark.parametrize("name", sorted(OLD_RELEASES))
+def test_old_pypi_releases_import_on_todays_firmware(name: str, tmp_path: Path,
+                                                     micropython) -> None:
+    """The firmware rule: their ffi-era dependencies are skipped (the firmware has os,
+    re, time...), so what is left imports on MicroPython 1.29."""
+    lib = tmp_path / "lib"
+    result = run_cli("install", "-p", str(lib), "--no-mip-index", "--target", "unix-1.29",
+                     name, timeout=180)
+    assert result.returncode == 0, result.stderr
+    run = micropython(OLD_RELEASES[name], [lib], timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_bare_names_from_micropython_lib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         micropython) -> None:
+    """What mip means by a name: micropython-lib's index, every file hash-checked."""
+    monkeypatch.delenv("UPIP_MIP_INDEX")
+    lib = tmp_path / "lib"
+    result = run_cli("install", "-p", str(lib), "requests", "aioble", timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert "note: requests: requests from the mip index https://micropython.org/pi/v2" in (
+        result.stderr)
+    run = micropython("import requests; print(requests.get)", [lib], timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_the_original_upip_installs_an_sdist_built_here(tmp_path: Path, micropython) -> None:
