@@ -518,6 +518,8 @@ def runnable(resolved: list[Resolved], provider: Provider, load: Callable[[Candi
             reporter.warn(f"{res.cand}: {_compile_failures(bad)}; it will not import there")
         elif bad:
             failing[res.cand.key] = bad
+    if check.unavailable:
+        reporter.note(f"code not checked for MicroPython: {check.unavailable}")
     kept, left_out = prune(resolved, provider.edges, skipped.keys() | failing.keys())
     for key, modules in skipped.items():
         cand = by_key[key]

@@ -34,6 +34,7 @@ class CompileCheck:
 
     def __init__(self, cache_dir: Path | None, jobs: int = 8) -> None:
         self.jobs = jobs
+        self.unavailable: str | None = None  # why no file could be checked, if so
         self.folder: Path | None = None
         if cache_dir is not None:
             from importlib.metadata import PackageNotFoundError, version
@@ -50,17 +51,25 @@ class CompileCheck:
                 if path.endswith(".py")]
         verdicts = {sha: self._remembered(sha) for _, _, sha in todo}
         fresh = [(p, d, sha) for p, d, sha in todo if verdicts[sha] is None]
-        if fresh:
-            from .mpy import compiler  # (only when something is not in the cache)
-
-            binary = compiler()
-            with ThreadPoolExecutor(max_workers=min(self.jobs, os.cpu_count() or 2)) as pool:
-                for sha, verdict in pool.map(lambda t: (t[2], _compile(binary, t[0], t[1])),
-                                             fresh):
-                    verdicts[sha] = verdict
-                    if verdict is not None:
-                        self._remember(sha, verdict)
+        if fresh and self.unavailable is None:
+            self._compile_all(fresh, verdicts)
         return [(path, verdicts[sha] or "") for path, _, sha in todo if verdicts[sha]]
+
+    def _compile_all(self, fresh: list[tuple[str, bytes, str]],
+                     verdicts: dict[str, str | None]) -> None:
+        from .errors import UpipError
+        from .mpy import compiler  # (only when something is not in the cache)
+
+        try:
+            binary = compiler()
+        except UpipError as exc:  # no mpy-cross for this machine: nothing to check with
+            self.unavailable = str(exc)
+            return
+        with ThreadPoolExecutor(max_workers=min(self.jobs, os.cpu_count() or 2)) as pool:
+            for sha, verdict in pool.map(lambda t: (t[2], _compile(binary, t[0], t[1])), fresh):
+                verdicts[sha] = verdict
+                if verdict is not None:
+                    self._remember(sha, verdict)
 
     def _path(self, sha: str) -> Path | None:
         return None if self.folder is None else self.folder / sha[:2] / sha
