@@ -576,9 +576,14 @@ def test_code_is_found_where_the_build_config_puts_it(config: dict[str, bytes]) 
 
 
 def test_an_sdist_whose_code_upip_cannot_find_fails_naming_it() -> None:
-    data = _sdist("fxlost", {"setup.py": b"", "examples/demo.py": b"import fxlost\n",
-                             "tests/test_x.py": b"", "fxlost.c": b"/* all C */\n"})
+    data = _sdist("fxlost", {"setup.py": b"", "include/fxlost.h": b"", "fxlost.c": b"/* C */\n"})
     with pytest.raises(CorruptArchive) as info:
         read_distribution("fxlost-1.0.tar.gz", data)
+    assert str(info.value) == ("fxlost-1.0.tar.gz is not a readable distribution: it is C code "
+                               "(fxlost.c) with no Python package or module: it cannot run on "
+                               "MicroPython")
+    lost = _sdist("fxlost", {"setup.py": b"", "examples/demo.py": b"import fxlost\n"})
+    with pytest.raises(CorruptArchive) as info:
+        read_distribution("fxlost-1.0.tar.gz", lost)
     assert str(info.value).startswith("fxlost-1.0.tar.gz is not a readable distribution: found "
                                       "no package or module to install in it")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import Upip
-from tests.support.builders import upip_sdist, wheel, wheel_filename
+from tests.support.builders import standard_sdist, upip_sdist, wheel, wheel_filename
 from tests.support.index import Dist
 from tests.support.mpy import run_micropython
 from tests.support.server import IndexServer
@@ -42,6 +42,10 @@ def dists() -> list[Dist]:
              wheel("fxnative", "1.0", {"fxnative.py": b"Z = 3\n"})),
         sdist("fxusesnative", "1.0", {"fxusesnative.py": b"import fxnative\n"},
               requires=("fxnative",)),
+        Dist("fxcext", "1.0", "fxcext-1.0.tar.gz", standard_sdist(
+            "fxcext", "1.0", {"fxcext.c": b"/* the whole library */\n"})),
+        sdist("fxusescext", "1.0", {"fxusescext.py": b"import fxcext\n"},
+              requires=("fxcext",)),
     ]
 
 
@@ -122,3 +126,16 @@ def test_a_project_with_only_cpython_builds(upip: Upip, make_index: Callable[...
         "error: no version of 'fxnative (from fxusesnative 1.0 <- requested)' is available (it "
         "has no sdist and no pure-Python wheel: only code built for CPython, which cannot run "
         "on MicroPython); versions found: none")
+
+
+def test_a_c_extension_dependency_is_refused_with_the_chain(
+        upip: Upip, make_index: Callable[..., IndexServer], tmp_path: Path) -> None:
+    server = make_index(dists())
+    lib = tmp_path / "lib"
+    code, _, err = upip("install", "-p", str(lib), "-i", server.json_url, "pypi:fxusescext")
+    assert code == 1
+    assert err.strip() == (
+        "error: fxcext-1.0.tar.gz is not a readable distribution: it is C code (fxcext.c) with "
+        "no Python package or module: it cannot run on MicroPython (needed by fxusescext 1.0 "
+        "<- requested)")
+    assert not lib.exists()

@@ -41,6 +41,7 @@ SKIP_TOP_LEVEL = frozenset({
     "setup", "conftest", "noxfile", "tasks", "fabfile", "manage", "venv", "env",
 })
 BUILD_FILES = ("setup.py", "pyproject.toml", "setup.cfg")
+NATIVE_SUFFIXES = (".c", ".cc", ".cpp", ".h", ".pyx", ".pxd", ".rs", ".so", ".pyd")
 PRUNE_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
                         "build", "dist", ".tox", ".nox", ".mypy_cache", ".pytest_cache",
                         ".ruff_cache"})
@@ -272,6 +273,10 @@ def read_sdist(archive: str, contents: ArchiveContents) -> Distribution:
     reported = [(p, why) for p, why in skipped if p in chosen.values()]
     taken = {dst: files[src] for dst, src in chosen.items() if src in files}
     if not taken and (any(p.endswith(".py") for p in files) or not requires):
+        native = sorted(p for p in files if p.endswith(NATIVE_SUFFIXES))
+        if native and not any(p.endswith(".py") and p not in BUILD_FILES for p in files):
+            raise CorruptArchive(archive, f"it is C code ({native[0]}) with no Python package "
+                                          "or module: it cannot run on MicroPython")
         raise CorruptArchive(archive, "found no package or module to install in it (upip "
                              "looks where pyproject.toml or setup.cfg put the code, beside the "
                              "egg-info, in src/ or at the top)")

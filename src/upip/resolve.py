@@ -353,8 +353,15 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         # user would; a PyPI package means PyPI's.
         channel = ANY if cand.family == MIP or not cand.family else PYPI_DEP
         origin = f"the requirements of {cand}"
+        try:
+            texts = self.dependencies(cand)
+        except UpipError as exc:  # it could not be read: say who wanted it
+            parent = self.parents.get(cand.key)
+            if parent is None:
+                raise
+            raise UpipError(f"{exc} (needed by {self.chain(parent)})") from exc
         specs = []
-        for text in self.dependencies(cand):
+        for text in texts:
             if is_remote(text):
                 req = self.direct(parse_spec(text, origin))
                 self.parents.setdefault(req.key, cand)
