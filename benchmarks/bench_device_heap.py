@@ -23,10 +23,12 @@ with a short name (``/tmp/uXXXXXXXX/lib``), nearer a board's ``/lib`` than a
 usual temporary folder, the same for every tool.
 
 Scenarios: ``micropython-umqtt.simple`` from a local HTTP index (the real
-archive from PyPI when online, else a same-size stand-in), the same from live
-PyPI over HTTPS (skipped with --offline), and a package with 10, 100 and 1000
-releases (the peak must not grow with the number of releases), and a package
-of 400 files (nor with the number of files).
+archive from PyPI when online, else a same-size stand-in), the same from a
+local mip index (the files mip installs, as ``mip:`` with ``--mip-index``),
+the same from live PyPI over HTTPS (skipped with --offline), and a package
+with 10, 100 and 1000 releases (the peak must not grow with the number of
+releases), the one with 100 asked for with a range (the device picks the
+newest in it), and a package of 400 files (nor with the number of files).
 
 Where mbedtls allocates from is told under the table: the unix port gives it
 the C heap (so HTTPS figures leave out its 16 KB record buffer and the parsed
@@ -116,8 +118,9 @@ class Tools:
     def env(self, path: list[Path | str]) -> dict[str, str]:
         return {**os.environ, "MICROPYPATH": os.pathsep.join([*map(str, path), ".frozen"])}
 
-    def upip(self, pkg: str, index: str, target: Path) -> tuple[list[str], dict[str, str]]:
-        return ([self.mp, "-m", "upip", "install", "-p", str(target), "-i", index, pkg],
+    def upip(self, pkg: str, index: str, target: Path, *extra: str
+             ) -> tuple[list[str], dict[str, str]]:
+        return ([self.mp, "-m", "upip", "install", "-p", str(target), "-i", index, *extra, pkg],
                 self.env([self.upip_dir]))
 
     def mip(self, pkg: str, index: str, target: Path) -> tuple[list[str], dict[str, str]]:
@@ -232,6 +235,14 @@ def main() -> None:
             if tools.old else "n/a (not downloadable)",
         }
         rows.append((umqtt_label, row))
+        rows.append((f"{UMQTT} {version} from a local mip index (as mip's), local HTTP", {
+            "upip": smallest_heap(lambda t: tools.upip("mip:micropython-umqtt-simple",
+                                                       server.json_url, t, "--mip-index",
+                                                       mip_index),
+                                  installed("umqtt/simple.py"), work),
+            "mip": row["mip"],
+            "upip 1.2.6": "n/a (no mip index)",
+        }))
         if live:
             rows.append((f"{UMQTT} from live PyPI, HTTPS", {
                 "upip": smallest_heap(lambda t: tools.upip(UMQTT, PYPI, t),
@@ -251,6 +262,13 @@ def main() -> None:
                                             installed(f"many{n}.py"), work)
                 if tools.old else "n/a",
             }))
+        name = f"{MANY}100"
+        rows.append(("package with 100 releases, a range (>=1.0.90), local HTTP", {
+            "upip": smallest_heap(lambda t: tools.upip(f"{name}>=1.0.90", server.json_url, t),
+                                  installed("many100.py"), work),
+            "mip": "n/a (mip has no ranges)",
+            "upip 1.2.6": "n/a (takes the newest)",
+        }))
         name = f"{MANY}-files{FILES}"
         rows.append((f"package with {FILES} files, local HTTP", {
             "upip": smallest_heap(lambda t: tools.upip(name, server.json_url, t),

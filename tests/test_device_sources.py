@@ -333,22 +333,22 @@ JOINED = [  # a relative URL in a manifest: against the unmapped form, then mapp
 
 def test_github_gitlab_codeberg_mapping_on_micropython(any_device: Device) -> None:
     # the device's own functions, called on MicroPython
-    code = ("import upip.url as u, upip.next as n\n"
+    code = ("import upip.url as u, upip.next as n\nclass O: mip = 'M'\n"
             f"for s, ref, _ in {MAPPED!r}:\n    print(u.run(s, ref))\n"
             f"for b, r, _ in {JOINED!r}:\n    print(u.join(b, r))\n"
             "for s in ('github:org/repo', 'github:org/repo@v2', 'gitlab:o/r/sub/dir@x',\n"
             "          'codeberg:o/r/m.py', 'http://h/x/foo/', 'https://h/x/foo.json'):\n"
-            "    print(n.spec(s, False, 'M'))\n"
-            "try:\n    n.spec('github:org', False, 'M')\n"
+            "    print(n.parse('1\\t' + s, O))\n"
+            "try:\n    n.parse('1\\tgithub:org', O)\n"
             "except Exception as e:\n    print(e)\n")
     result = any_device.run(code)
     assert lines(result) == [m for _, _, m in MAPPED] + [j for _, _, j in JOINED] + [
-        "('repo', None, None, 'u', 'github:org/repo/package.json')",
-        "('repo', None, None, 'u', 'github:org/repo/package.json@v2')",
-        "('dir', None, None, 'u', 'gitlab:o/r/sub/dir/package.json@x')",
-        "('m', None, None, 'f', 'codeberg:o/r/m.py')",
-        "('foo', None, None, 'u', 'http://h/x/foo/package.json')",
-        "('x', None, None, 'u', 'https://h/x/foo.json')",  # (the manifest's folder)
+        "('repo', None, None, b'u', 'github:org/repo/package.json')",
+        "('repo', None, None, b'u', 'github:org/repo/package.json@v2')",
+        "('dir', None, None, b'u', 'gitlab:o/r/sub/dir/package.json@x')",
+        "('m', None, None, b'f', 'codeberg:o/r/m.py')",
+        "('foo', None, None, b'u', 'http://h/x/foo/package.json')",
+        "('x', None, None, b'u', 'https://h/x/foo.json')",  # (the manifest's folder)
         "github:org: no repository (give github:ORG/REPO[/PATH][@REF])"], result.stderr
 
 

@@ -5,7 +5,7 @@
 # budget, so:
 # - an install is a chain of steps, each a module of its own with one
 #   function, run(o), that sets o.step to the step after it (start, next,
-#   get, json, get, deflate, unpack, update (or get, json, get, unzip,
+#   get, json, get, deflate, unpack, update (or get, json, get, zip,
 #   update for a wheel; or get, mip, get, update from the mip index or a
 #   package.json), then next again; check, store and sync commit; over
 #   HTTPS, tls comes before each get and makes its context). This module, which stays for the whole run, only loads each

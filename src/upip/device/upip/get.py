@@ -13,63 +13,50 @@ from upip import UpipError
 
 def run(o):
     # The package's document (o.version None): the first of the sources
-    # next listed in the stage's "u" (a line: its kind, a tab, its URL; see
-    # next) that answers, saved as the stage's "j" (o.src: the URL that
-    # answered; o.tries its kind, after i the sources again; a 404 of m, p
-    # or n goes on to the next;
-    # none: an error naming the sources); o.step "json" (p, n: PyPI),
-    # "index" (i: the mip index's index.json) or "mip". Then PyPI's archive, o.url, saved as "a", its sha256 o.sha256
-    # (o.step "deflate" or "unzip"); or the files the step mip listed in
-    # "m" (a line: URL, destination, the start of its sha256), each into a
-    # slot and listed in "f" as unpack lists an archive's (o.step
-    # "update"). Other statuses than 200 are errors. An OSError gets the
-    # URL as its second argument. Over HTTPS, the step tls first makes
-    # o.context; it goes when this step is done.
-    if o.version is not None and o.tries in ("p", "n"):
-        if not o.context and o.url[:5] != "http:":
+    # next listed in the stage's "u" (a line: its kind, a tab, its URL) that
+    # answers (a 404 of m, p or n goes on to the next; none answers: an
+    # error naming them), saved as the stage's "j" (o.src: the URL that
+    # answered; o.state its kind, after i the sources again); o.step "json"
+    # (p, n: PyPI), "index" (i: the mip index's index.json) or "mip". Then
+    # PyPI's archive, o.url, saved as "a", its sha256 o.sha256 (o.step
+    # "deflate" or "zip"); a package's files are fetch's. Other statuses
+    # than 200 are errors. An OSError gets the URL as its second argument.
+    # Over HTTPS, the step tls first makes o.context; it goes when this
+    # step is done.
+    if o.version is not None and o.state in (b"p", b"n"):
+        if not o.context and o.url[:6] == "https:":
             o.step = "tls"
             return
         sha = request(o, o.url, "/.upip-tx/a")[1]
         if sha != o.sha256:
             raise UpipError(18, o.url, sha, o.sha256)
         o.context = None
-        o.step = "unzip" if o.url.split("?")[0][-4:] == ".whl" else "deflate"
+        o.step = "zip" if o.url.encode().split(b"?")[0][-4:] == b".whl" else "deflate"
         return
-    slot = o.count
-    with open(o.path + ("/.upip-tx/u" if o.version is None else "/.upip-tx/m"), "rb") as f:
+    if o.version is not None:  # the files the step mip listed (tls returns here)
+        o.step = "fetch"
+        return
+    with open(o.path + "/.upip-tx/u", "rb") as f:
         if not o.context:  # (the first URL tells)
             line = f.readline()
-            if line and line[0 if o.version else 2:][:5] != b"http:":
+            if line[2:7] != b"http:":
                 o.step = "tls"
                 return
             f.seek(0)
-        if o.version is None:
-            for line in f:
-                url = line[2:-1].decode()
-                code, sha, _ = request(o, url, "/.upip-tx/j", line[0] in b"mpn")
-                if code != 404:
-                    o.sha256 = sha
-                    o.tries = line[:1].decode() + (o.tries if line[0] == 105 else "")  # (i)
-                    o.step = "json" if line[0] in b"pn" else "index" if line[0] == 105 else "mip"
-                    o.context = None
-                    return
-            raise UpipError(12, o.name, o.tries)  # found nowhere (throw words the numbers)
-        with open(o.path + "/.upip-tx/f", "w") as out:
-            for line in f:
-                url, dest, h = line[:-1].decode().split("\t")
-                _, sha, size = request(o, url, "/.upip-tx/n" + str(slot))
-                if sha[:len(h)] != h:  # (the mip index's short hash)
-                    raise UpipError(18, url, sha, h)
-                out.write("{}\t{}\t{}\t{}\n".format(slot, dest, sha, size))
-                slot += 1
-    o.count = slot
-    o.context = None
-    o.step = "update"
+        for line in f:
+            code, sha, _ = request(o, line[2:-1].decode(), "/.upip-tx/j", line[0] in b"mpn")
+            if code != 404:
+                o.sha256 = sha
+                o.state = line[:1] + (o.state if line[0] == 105 else b"")  # (i)
+                o.step = "json" if line[0] in b"pn" else "index" if line[0] == 105 else "mip"
+                o.context = None
+                return
+    raise UpipError(12, o.name, o.state)  # found nowhere (throw words the numbers)
 
 
-def request(o, url, path, miss=False):
+def request(o, url, path, ignore=False):
     # GET url -> (the HTTP status, the body's sha256, its size), the body
-    # saved as DIR + path (a 404 only returned when miss); nothing is kept
+    # saved as DIR + path (a 404 only returned when ignore); nothing is kept
     # (the inflate window comes next, and wants the heap as it was).
     import binascii
     import hashlib
@@ -135,7 +122,7 @@ def request(o, url, path, miss=False):
                 if json:
                     o.src = url
                 continue
-            if code == 404 and miss:
+            if code == 404 and ignore:
                 s.close()
                 return code, None, 0
             if code != 200:

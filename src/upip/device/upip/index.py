@@ -8,10 +8,11 @@ from upip import UpipError
 
 
 def run(o):
-    # (o.tries: "i", then the package's sources) -> o.tries, o.name,
+    # (o.state: b"i", then the package's sources) -> o.state, o.name,
     # o.target; o.step "get"
-    from upip.scan import run as scan
-    o.tries = o.tries[1:]
+    import upip
+    scan = upip.load("scan").run
+    o.state = o.state[1:]
     try:
         index(o, scan)
     except ValueError:
@@ -26,17 +27,19 @@ def index(o, scan):
     # versions: {py: [...], MPY: [...]}}]
     import sys
 
+    import upip
     from upip.core import norm
-    from upip.version import key, match, pre
+    v = upip.load("version")
+    key, match, phase = v.key, v.match, v.phase
     mpy = getattr(sys.implementation, "_mpy", 0)
-    mpy = str(mpy & 0xff).encode() if mpy else b"py"
+    mpy = str(mpy & 0xff).encode() if mpy else b"py"  # (bytes: no qstr)
     want = norm(o.name)
     # this entry: its name, the best [key, version] of py (final,
     # pre-release) and of mpy; whether it has mpy; the py versions, to say
     cur = [None, None, None, None, None, False, bytearray()]
     found = []
 
-    def cb(keys, v):
+    def callback(keys, v):
         d = len(keys)
         if d < 2 or keys[0] != b"packages":
             return
@@ -53,14 +56,14 @@ def index(o, scan):
                 cur[6] += (b", " if cur[6] else b"") + v
             if keys[3] in (b"py", mpy) and match(v.decode(), o.range):
                 k = key(v)
-                j = (3 if keys[3] == mpy else 1) + pre(k)
+                j = (3 if keys[3] == mpy else 1) + phase(k)
                 if cur[j] is None or k > cur[j][0]:
                     cur[j] = [k, v]
             if keys[3] == mpy:
                 cur[5] = True
 
     try:
-        scan(o.path + "/.upip-tx/j", cb)
+        scan(o.path + "/.upip-tx/j", callback)
     except StopIteration:
         pass
     u = o.path + "/.upip-tx/u"
@@ -74,9 +77,9 @@ def index(o, scan):
             best = c[j] or c[j + 1]
             if best is None:
                 raise UpipError("no version in {} on {} (it has {})".format(
-                    o.range, o.mip, c[6].decode() or "none"))
+                    o.range, o.mip, (c[6] or b"none").decode()))
             o.name, o.target = c[0].decode(), best[1].decode()
-            f.write("m\t{}/package/{}/{}/{}.json\n".format(
-                o.mip, mpy.decode() if j == 3 else "py", o.name, o.target).encode())
+            f.write(b"m\t" + "{}/package/".format(o.mip).encode() + (mpy if j == 3 else b"py") +
+                    "/{}/{}.json\n".format(o.name, o.target).encode())
         else:
             f.write(rest)

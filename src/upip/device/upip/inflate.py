@@ -6,8 +6,8 @@
 # instead of a 4 or 32 KiB window: small heaps install any sdist, slowly.
 # Codes are decoded a bit at a time, the canonical way (as zlib's puff.c).
 # The tar's member sizes are checked on the way, as in deflate. A wheel's
-# member (o.zip, from unzip: ..., where its raw stream starts, its slot,
-# its size) is inflated into its slot, then unzip goes on.
+# member (o.zip, from zip: ..., where its raw stream starts, its slot,
+# its size) is inflated into its slot, then zip goes on.
 from micropython import const
 
 from upip import UpipError
@@ -218,7 +218,7 @@ def run(o):
         f.close()
         w.close()
     if z:
-        o.step = "unzip"
+        o.step = "zip"
         return
     os.remove(o.path + "/.upip-tx/a")
     o.step = "unpack"

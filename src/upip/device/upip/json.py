@@ -15,9 +15,9 @@ def run(o):
     # the sdist, else a py3-none-any wheel (see DESIGN.md); a yanked file
     # only when pinned. A relative file URL is resolved against o.src. With
     # a range, every release's file is listed in the stage's "c" instead (a
-    # line: version, yanked, wheel, URL, sha256), for the step pick, which
+    # line: version, yanked, wheel, URL, sha256), for the step range, which
     # chooses (the version module is not on this step's heap).
-    n = ("micropython-" if o.tries == "p" else "") + o.name
+    n = ("micropython-" if o.state == b"p" else "") + o.name
     u = o.src.rstrip("/")[:-5]  # (.../NAME[/VER]/json)
     pin = o.target and u[-len(o.target) - 1:] == "/" + o.target
     rng = o.range if not o.target else None
@@ -134,7 +134,7 @@ def run(o):
                 cands.close()
     o.name = name or n
     if rng:
-        o.step = "pick"
+        o.step = "range"
         return
     if not found:
         raise UpipError("{} has no release {}".format(n, o.target))
@@ -143,9 +143,9 @@ def run(o):
                         "installs others)".format(n, version))
     o.version = version
     o.url, o.sha256 = best[b"url"].decode(), best[b"sha256"].decode()
-    if "://" not in o.url:  # (mirrors: relative to the JSON)
-        from upip.url import join
-        o.url = join(o.src, o.url)
+    if b"://" not in o.url.encode():  # (mirrors: relative to the JSON)
+        import upip
+        o.url = upip.load("url").join(o.src, o.url)
     print("Installing {} {} from {}".format(o.name, version, o.index))
     o.src = None  # (done with: no island while the archive comes)
     o.step = "get"

@@ -10,11 +10,11 @@ from upip import UpipError
 
 
 def run(o):
-    # -> o.version, and o.step "get" (the files); or, for one file (o.tries
+    # -> o.version, and o.step "fetch" (the files); or, for one file (o.state
     # "f"), o.step "update"
     from upip.scan import run as scan
-    o.step = "get"
-    if o.tries == "f":
+    o.step = "fetch"
+    if o.state == b"f":
         return single(o)
     try:
         document(o, scan)
@@ -57,7 +57,7 @@ def check(dest):
 
 def document(o, scan):
     import upip.url as url
-    mip = o.tries == "m"
+    mip = o.state == b"m"
     base, ref = url.split(o.url or "")
     if mip or base[:4] == "http":
         base = o.src  # (github:...: mapped after the join)
@@ -65,7 +65,7 @@ def document(o, scan):
     r = open(o.path + "/.upip-tx/r", "wb")
     st = [None, None, None, False]  # the pair being read, the version, any list seen
 
-    def cb(keys, v):
+    def callback(keys, v):
         d = len(keys)
         if d == 1 and keys[0] == b"version" and type(v) is bytes:
             st[2] = v
@@ -105,7 +105,7 @@ def document(o, scan):
                 m.write(b.encode() + b"\t" + a + b"\t" + h + b"\n")
 
     try:
-        scan(o.path + "/.upip-tx/j", cb)
+        scan(o.path + "/.upip-tx/j", callback)
     finally:
         m.close()
         r.close()

@@ -1,28 +1,30 @@
 # upip device client: the step that picks the next package to install
 # (breadth-first over dependencies, each package once), and reads
 # requirements.
+import upip
 from upip import UpipError
 from upip.core import dists, norm
 
 
 def run(o):
     # The next package to install: o.name, o.target (a pin), o.range,
-    # o.flags, o.tries (the sources, in turn: see get), o.url (a
-    # package.json spec, its @REF kept) set, o.step "get"; or, when none is left, o.step
-    # "check" (then store, the commit). The queue is read from the top each
-    # time; the names before o.pos were taken (or found installed) already.
-    # A queue line: 1 (asked for), 0 (a dependency: the bare-name rule) or
-    # 2 (a PyPI package's dependency: PyPI's names only), a tab, the spec.
+    # o.flags, o.state (its sources, in turn: see write), o.url (a
+    # package.json spec, its @REF kept) set, and the stage's "u" (write);
+    # o.step "get"; or, when none is left, o.step "check" (then store, the
+    # commit). The queue is read from the top each time; the names before
+    # o.pos were taken (or found installed) already. A queue line: 1
+    # (asked for), 0 (a dependency: the bare-name rule) or 2 (a PyPI
+    # package's dependency: PyPI's names only), a tab, the spec.
     seen = set()
     n = 0
     with open(o.path + "/.upip-tx/q") as f:
         for line in f:
             n += 1
             o.name = line[2:].strip()  # (what an error in it names)
-            p = spec(o.name, line[:1] == "2", o.mip)
+            p = parse(line, o)
             if p is None:
                 continue
-            name, pin, rng, tries, url = p
+            name, pin, rng, state, url = p
             key = norm(name)
             if key in seen:
                 continue
@@ -36,91 +38,82 @@ def run(o):
                 if norm(p[1]) in (key, "micropython-" + key):
                     have = p[2]
             if have is not None and (pin is None or pin == have) and (
-                    not rng or match(have, rng)):
+                    not rng or upip.load("version").match(have, rng)):
                 if flags:
                     print("{} {} is already installed".format(name, have))
                 continue
-            o.name, o.target, o.range, o.flags, o.tries = name, pin, rng, flags, tries
+            o.name, o.target, o.range, o.flags, o.state = name, pin, rng, flags, state
             o.url, o.version = url, None  # (get fetches the document first)
-            sources(o)
+            write(o)
             o.step = "get"
             return
     # (the last package's strings go before the commit's code comes in)
-    o.name = o.target = o.range = o.version = o.url = o.sha256 = o.src = o.tries = None
+    o.name = o.target = o.range = o.version = o.url = o.sha256 = o.src = o.state = None
     o.step = "check"
 
 
-def sources(o):
+def write(o):
     # The URLs get tries for the package's document, in the stage's "u" (a
-    # line: the kind, a tab, the URL): m, the mip index's VARIANT/NAME/
-    # {VERSION|latest}.json, the .mpy variant first (i: its index.json
-    # first, for a range: the step mip then lists the one it takes); p and
-    # n, PyPI's JSON API for micropython-NAME and NAME (a pin: /NAME/VER/json
-    # first, mirrors may not serve it); u, a package.json; f, one file
+    # line: the kind, a tab, the URL), from o.state (bytes, a letter a
+    # source): m, the mip index's VARIANT/NAME/{VERSION|latest}.json, the
+    # .mpy variant first (i: its index.json first, for a range: the step
+    # index then lists the one it takes); p and n, PyPI's JSON API for
+    # micropython-NAME and NAME (a pin: /NAME/VER/json first, mirrors may
+    # not serve it); u, a package.json; f, one file. (Bytes: no qstr.)
     import sys
     v = getattr(sys.implementation, "_mpy", 0)
     with open(o.path + "/.upip-tx/u", "wb") as f:
-        for t in o.tries.encode():
+        for t in o.state:
             if t == 109:  # m
                 if o.range:
                     f.write(b"i\t" + o.mip.encode() + b"/index.json\n")
                     continue
-                for v in ([str(v & 0xff)] if v else []) + ["py"]:
-                    f.write("m\t{}/package/{}/{}/{}.json\n".format(
-                        o.mip, v, o.name, o.target or "latest").encode())
+                for v in ([str(v & 0xff).encode()] if v else []) + [b"py"]:
+                    f.write(b"m\t" + "{}/package/".format(o.mip).encode() + v + b"/" +
+                            o.name.encode() + b"/" + (o.target.encode() if o.target else
+                                                      b"latest") + b".json\n")
             elif t == 112 or t == 110:  # p n
                 for v in ["/" + o.target, ""] if o.target else [""]:
                     f.write(bytes((t, 9)) + "{}/{}{}{}/json\n".format(
                         o.index, "micropython-" if t == 112 else "", o.name, v).encode())
             else:  # u f
-                import upip.url as url
+                url = upip.load("url")
                 f.write(bytes((t, 9)) + url.run(*url.split(o.url)).encode() + b"\n")
 
 
-def match(v, rng):
-    from upip.version import match
-    return match(v, rng)
-
-
-def spec(s, pypi, mip):
-    # A spec -> (name, pin, range, sources, url), or None when its
-    # marker says it is not for MicroPython. Sources: see get (a bare name:
-    # the mip index, then PyPI's micropython-NAME, then NAME; a PyPI
-    # package's dependency (pypi): NAME, then micropython-NAME; mip:NAME
-    # and pypi:NAME one source; a micropython-NAME stays on PyPI); a
-    # package.json URL or github:/gitlab:/codeberg: spec (u), or a .py or
-    # .mpy file (f).
-    i = s.find(":")
-    if 0 < i < 9 and s[:i].encode() in (b"http", b"https", b"github", b"gitlab", b"codeberg"):
-        import upip.url as url
-        u, ref = url.split(s)
-        url.run(u)  # (checks it names a repository)
-        v = u.split("?")[0]
-        one = v[-3:] == ".py" or v[-4:] == ".mpy"
-        if not one and v[-5:] != ".json":
-            u = u.rstrip("/") + "/package.json"
-        return url.name(u), None, None, "f" if one else "u", u + ("@" + ref if ref else "")
-    force = s[:i].encode() if 0 < i < 5 else b""
-    if force in (b"mip", b"pypi"):
+def parse(line, o):
+    # A queue line -> (name, pin, range, sources, url), or None when its
+    # marker says it is not for MicroPython. Sources (bytes, see write): a
+    # bare name, the mip index, then PyPI's micropython-NAME, then NAME; a
+    # PyPI package's dependency (a 2 first), NAME, then micropython-NAME;
+    # mip:NAME and pypi:NAME, one source; a micropython-NAME stays on PyPI;
+    # a package.json URL or github:/gitlab:/codeberg: spec, u, or a .py or
+    # .mpy file, f.
+    s = line[2:].strip()
+    i = s.encode().find(b":")
+    scheme = s[:i].encode() if i > 0 else b""
+    if scheme in (b"http", b"https", b"github", b"gitlab", b"codeberg"):
+        return upip.load("url").parse(s)
+    if scheme in (b"mip", b"pypi"):
         s = s[i + 1:]
-        if force == b"mip" and not mip:
+        if scheme == b"mip" and not o.mip:
             raise UpipError("the mip index is turned off (--no-mip-index)")
-    p = parse(s)
+    p = split(s)
     if p is None:
         return None
     mp = p[0].lower().replace("_", "-").replace(".", "-")[:12] == "micropython-"
-    if force == b"mip":
-        tries = "m"
-    elif force or mp:
-        tries = "n"
-    elif pypi:
-        tries = "np"
+    if scheme == b"mip":
+        state = b"m"
+    elif scheme or mp:
+        state = b"n"
+    elif int(line[:1]) == 2:
+        state = b"np"
     else:
-        tries = "mpn" if mip else "pn"
-    return p[0], p[1], p[2], tries, None
+        state = b"mpn" if o.mip else b"pn"
+    return p[0], p[1], p[2], state, None
 
 
-def parse(s):
+def split(s):
     # A requirement -> (name, pin, range), or None when its marker says it
     # is not for MicroPython. Markers: == and != joined by and/or. Parsed
     # as bytes (b"..." is no qstr).

@@ -4,9 +4,9 @@
 # ~60 KB). Bytes throughout (b"..." is no qstr).
 
 
-def run(path, cb):
-    # cb(keys, value) for each string (bytes, its first 1 KB) and each other
-    # literal (its first byte, an int), and cb(keys, None) at the end of
+def run(path, callback):
+    # callback(keys, value) for each string (bytes, its first 1 KB) and each other
+    # literal (its first byte, an int), and callback(keys, None) at the end of
     # each object or array; keys: the path to it, a key (bytes) in an
     # object, an index (int) in an array. ValueError if it is no JSON.
     st = []  # the open containers: 123 "{" or 91 "["
@@ -33,7 +33,7 @@ def run(path, cb):
                         if knext:
                             keys[-1], knext = v, False
                         else:
-                            cb(keys, v)
+                            callback(keys, v)
                     elif len(s) < 1024:
                         s.append(c)
                     continue
@@ -57,7 +57,7 @@ def run(path, cb):
                         raise ValueError
                     st.pop()
                     keys.pop()
-                    cb(keys, None)
+                    callback(keys, None)
                 elif c == 44:  # ,
                     if not st:
                         raise ValueError
@@ -69,7 +69,7 @@ def run(path, cb):
                     if not st:
                         raise ValueError
                     lit = True
-                    cb(keys, c)
+                    callback(keys, c)
                 elif c not in b" \t\r\n:":
                     raise ValueError
     if st or not seen:

@@ -10,11 +10,11 @@ def run(args, path, index, ca, insecure, force, timeout, mip):
     # next free slot in the stage; o.path (DIR) and o.mkdir (the folders
     # made for it); o.index (PyPI's JSON API) and o.mip (the mip index, None
     # when turned off). Each package then sets o.name, o.target (its pin),
-    # o.range, o.flags (1 if asked for), o.tries (its sources: see next),
+    # o.range, o.flags (1 if asked for), o.state (its sources: see next),
     # o.url (a package.json spec), o.src (the URL of its document),
     # o.version, o.url and o.sha256 (the archive, or the document);
     # o.context is the TLS context while a get runs over HTTPS; o.zip is
-    # unzip's.
+    # zip's.
     from upip.dir import mount
     o = Opts()
     o.index = (index or "https://pypi.org/pypi").rstrip("/")
@@ -22,7 +22,7 @@ def run(args, path, index, ca, insecure, force, timeout, mip):
         mip) else None
     o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
     o.pos = o.count = 0
-    o.name = o.target = o.range = o.flags = o.tries = o.src = o.version = o.url = None
+    o.name = o.target = o.range = o.flags = o.state = o.src = o.version = o.url = None
     o.zip = None
     o.sha256 = o.context = None  # (the dict, sized once)
     o.path, o.mkdir = mount(path)

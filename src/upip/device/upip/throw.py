@@ -13,7 +13,7 @@ def run(o, e):
     elif not isinstance(e, UpipError):  # a bug, or a case no step foresaw: still one line
         e = "{}: {}".format(type(e).__name__, e)
     elif e.args and type(e.args[0]) is int:
-        # An error by number, from get, deflate, unpack, unzip or mip (their
+        # An error by number, from get, deflate, unpack, zip or mip (their
         # words would be on the heap while they run): (number, what it
         # names...); 1-10 and 24 refuse an archive member (or, when a fourth
         # argument says so, a destination): (number, its name, a link's
@@ -36,7 +36,7 @@ def run(o, e):
         if a[0] == 12:  # found nowhere: (12, name, the sources tried; see get)
             e = "no such package: tried " + ", ".join(
                 o.mip if t == 109 else "{}/{}{}".format(o.index, "micropython-" if t == 112 else
-                                                        "", a[1]) for t in a[2].encode())
+                                                        "", a[1]) for t in a[2])
         if a[0] == 21 and "signed" in a[2]:  # where mbedtls takes its memory from
             # the heap, running out of it in a signature's check reads as
             # "not correctly signed" (measured on such a build: 36-40 KB)

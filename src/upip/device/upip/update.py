@@ -1,4 +1,4 @@
-# upip device client: the step after unpack (or unzip, or get for the mip
+# upip device client: the step after unpack (or zip, or get for the mip
 # index and package.json): pick the dist's files out of what was staged,
 # read its metadata, write its records into the stage, drop the rest,
 # queue its dependencies. The firmware's own modules: a dependency that
@@ -96,7 +96,7 @@ def run(o):
     # else found by select); upip's own sdists, wheels and the other
     # sources, all their files. The list is read again for each pass:
     # nothing on the heap grows with the number of files.
-    pypi = o.tries in ("p", "n")
+    pypi = o.state in (b"p", b"n")
     deps = []
     select = None
     if pypi:
@@ -117,17 +117,11 @@ def run(o):
             root, want = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1),
                                     top or [])
 
-    def files():
-        # (slot, the image path or None when dropped, sha256, size) of each staged file
-        for n, rel, h, size in items(o):
-            k = sort(rel) if pypi else -1
-            if k >= 0:
-                continue  # (read, and removed)
-            dest = select.get(root, want, rel) if select else rel
-            yield n, dest if k == -1 else None, h, size
-
+    if not select:
+        root = want = None
+    files = lambda: values(o, (pypi, select, root, want))  # noqa: E731
     if not o.flags:  # a dependency the firmware has already: skipped
-        has = firmware(o, files)
+        has = find(files)
         if has:
             print("{} skipped: the firmware has {}".format(o.name, has))
             for n, dest, h, size in files():
@@ -143,7 +137,7 @@ def run(o):
             os.remove(o.path + "/.upip-tx/r")
         except OSError:  # (one file: no dependencies)
             pass
-    shims = []  # the built-ins whose folder got the shim
+    done = []  # the built-ins whose folder got the shim
     with open(o.path + "/.upip-tx/new", ab) as out:
         out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
                                                        o.url if pypi else o.src).encode())
@@ -166,13 +160,13 @@ def run(o):
             init = not rest or rest in ("__init__.py", "__init__.mpy")
             if not rest:
                 top = top[:-3] if top[-3:] == ".py" else top[:-4] if top[-4:] == ".mpy" else ""
-            if builtin(top):
+            if module(top):
                 if init and not o.force:
                     raise UpipError("{} would hide the firmware's {} module; --force "
                                     "installs it anyway".format(dest, top))
-                if not init and top not in shims:
-                    shims.append(top)
-                    shim(o, out, top, files)
+                if not init and top not in done:
+                    done.append(top)
+                    fill(o, out, top, files)
             out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
     with open(o.path + "/.upip-tx/q", ab) as q:  # the dependencies, queued
         for r in deps:
@@ -181,39 +175,53 @@ def run(o):
     o.step = "next"
 
 
-def builtin(top):
-    # whether top is an extensible module the firmware has built in (one a
+def values(o, args):
+    # (slot, the image path or None when dropped, sha256, size) of each
+    # file staged; args: (from PyPI, select or None, root, want) (names
+    # the firmware has: no qstr)
+    pypi, select, root, want = args
+    for n, rel, h, size in items(o):
+        k = sort(rel) if pypi else -1
+        if k >= 0:
+            continue  # (read, and removed)
+        dest = select.get(root, want, rel) if select else rel
+        yield n, dest if k == -1 else None, h, size
+
+
+def module(name):
+    # whether name is an extensible module the firmware has built in (one a
     # file or folder of the same name hides)
-    if top not in (
+    if name not in (
             "array", "binascii", "collections", "cryptolib", "errno", "hashlib",
             "heapq", "io", "json", "machine", "os", "platform", "random", "re",
             "select", "socket", "ssl", "struct", "time", "websocket"):
         return False
     try:
-        __import__((b"u" + top.encode()).decode())  # (b"": no qstr)
+        __import__((b"u" + name.encode()).decode())  # (b"": no qstr)
     except ImportError:
         return False  # the firmware has none: nothing is hidden
     return True
 
 
-def shim(o, out, top, files):
-    # X/__init__.py for top, a built-in the dist extends with a folder,
-    # unless the dist has one (then --force was given) or the image has one
-    # other than the shim
+def fill(o, file, name, keys):
+    # The shim X/__init__.py for name, a built-in the dist extends with a
+    # folder (written to file, the stage's new records), unless the dist has
+    # an X/__init__ (then --force was given) or the image has one other than
+    # the shim; keys(): values(). (Names the firmware has: no qstr.)
     b = ("# upip: MicroPython's built-in {0} module, which the {0}/ folder extends\n"
-         "from u{0} import *\n").format(top).encode()
-    for n, dest, h, size in files():
-        if dest in (top + "/__init__.py", top + "/__init__.mpy"):
+         "from u{0} import *\n").format(name).encode()
+    for n, dest, h, size in keys():
+        if dest in (name + "/__init__.py", name + "/__init__.mpy"):
             return
-    p = o.path + "/" + top + "/__init__."
+    p = o.path + "/" + name
     try:
-        with open(p + "py", "rb") as f:
+        with open(p + "/__init__.py", "rb") as f:
             if f.read(len(b) + 1) != b:
                 return
     except OSError:
         pass
     try:
-        os.stat(p + "mpy")
+        os.stat(p + "/__init__.mpy")
         return
     except OSError:
         pass
@@ -223,29 +231,29 @@ def shim(o, out, top, files):
     o.count += 1
     with open(o.path + "/.upip-tx/n" + n, "wb") as f:
         f.write(b)
-    out.write("file\t{}/__init__.py\t{}\t{}\t{}\n".format(
-        top, binascii.hexlify(hashlib.sha256(b).digest()).decode(), len(b), n).encode())
+    file.write("file\t{}/__init__.py\t{}\t{}\t{}\n".format(
+        name, binascii.hexlify(hashlib.sha256(b).digest()).decode(), len(b), n).encode())
 
 
-def firmware(o, files):
+def find(keys):
     # The modules of the firmware's (built in or frozen) that a dist brings
     # again, when it brings nothing else (a name or two, for the note), else
     # None: each file's top module (X.py, X/...) must be the firmware's, and
     # a folder that extends a built-in (no X/__init__.py) is no copy of it.
     import sys
     last = None
-    for n, dest, h, size in files():
+    for n, dest, h, size in keys():
         if not dest:
             continue
         top, _, rest = dest.partition("/")
         if not rest:
             if top[-3:] != ".py" and top[-4:] != ".mpy":
                 return None
-            top = top[:top.rfind(".")]
+            top = top[:-3] if top[-3:] == ".py" else top[:-4]
         if top == last:
             continue
-        if builtin(top):
-            for p in files():  # a copy of it only with its __init__
+        if module(top):
+            for p in keys():  # a copy of it only with its __init__
                 if p[1] in (top + "/__init__.py", top + "/__init__.mpy"):
                     break
             else:

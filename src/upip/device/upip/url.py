@@ -25,6 +25,20 @@ def run(url, ref=None):
     return "https://codeberg.org/api/v1/repos/{}/{}/raw/{}?ref={}".format(p[0], p[1], path, ref)
 
 
+def parse(s):
+    # a package.json spec (a URL, or github:ORG/REPO[/PATH][@REF] and the
+    # like) -> (its package's name, None, None, the source, the spec) as
+    # next parses a spec (the source: b"f" for one .py or .mpy file, else
+    # b"u"; "/package.json" added when the spec names a folder)
+    u, ref = split(s)
+    run(u)  # (checks it names a repository)
+    v = u.split("?")[0]
+    one = v[-3:] == ".py" or v[-4:] == ".mpy"
+    if not one and v[-5:] != ".json":
+        u = u.rstrip("/") + "/package.json"
+    return name(u), None, None, b"f" if one else b"u", u + ("@" + ref if ref else "")
+
+
 def split(spec):
     # a package.json spec -> (its URL, the ref after "@" or None: github:,
     # gitlab:, codeberg: only)

@@ -5,10 +5,11 @@
 # is no qstr).
 
 
-def key(v):
+def key(value):
     # A version -> a tuple that sorts as PEP 440 says: the release numbers
     # (trailing zeros dropped: 1.0 == 1), then (phase, n, post, dev), phase
-    # -1 dev, 0 a, 1 b, 2 rc, 3 final. 4th item < 3 or dev: a pre-release.
+    # -1 dev, 0 a, 1 b, 2 rc, 3 final. (Names the firmware has: no qstr.)
+    v = value
     if type(v) is str:
         v = v.encode()
     v = v.strip().lower()
@@ -52,8 +53,10 @@ def key(v):
     return tuple(rel), (phase, n, post, dev)
 
 
-def release(v):
-    # the leading release numbers of v (bytes) as a list, and where they end
+def release(value):
+    # the leading release numbers of value (bytes) as a list, and where
+    # they end
+    v = value
     rel = []
     i = 0
     while True:
@@ -70,16 +73,18 @@ def release(v):
     return rel, i
 
 
-def pre(k):
-    # whether the key k is a pre-release (or a dev release)
-    return k[1][0] < 3 or k[1][3] != 1 << 30
+def phase(key):
+    # whether the key (of key()) is a pre-release's (or a dev release's)
+    return key[1][0] < 3 or key[1][3] != 1 << 30
 
 
-def match(v, spec):
-    # whether version v (str) is in spec, a range: clauses such as ">=1.0",
-    # "<2", "!=1.5", "~=1.2", "==1.*", "!=1.*", "===1.0", joined by commas
+def match(value, text):
+    # whether the version value (str) is in text, a range: clauses such as
+    # ">=1.0", "<2", "!=1.5", "~=1.2", "==1.*", "!=1.*", "===1.0", joined by
+    # commas
+    v = value
     k = key(v)
-    for c in spec.encode().split(b","):
+    for c in text.encode().split(b","):
         c = c.strip()
         if not c:
             continue

@@ -10,7 +10,9 @@ def run(o):
     # -> o.version, o.url, o.sha256 (o.step "get", for the archive)
     import os
 
-    from upip.version import key, match, pre
+    import upip
+    v = upip.load("version")
+    key, match, phase = v.key, v.match, v.phase
     best = [None, None, None, None]  # [key, line] of the best final and pre-release
     seen = bytearray()  # the versions there are, to say when none is in range
     name = o.path + "/.upip-tx/c"
@@ -22,7 +24,7 @@ def run(o):
             if p[1] == b"1" or not match(p[0].decode(), o.range):
                 continue  # (yanked: only when pinned)
             k = key(p[0])
-            j = 2 if pre(k) else 0
+            j = 2 if phase(k) else 0
             if best[j] is None or k > best[j] or (k == best[j] and best[j + 1][2] == b"1" and
                                                   p[2] == b"0"):
                 best[j], best[j + 1] = k, p
@@ -30,11 +32,10 @@ def run(o):
     p = best[1] or best[3]
     if p is None:
         raise UpipError("no release of {} is in {} (there are {})".format(
-            o.name, o.range, seen.decode() or "none"))
+            o.name, o.range, (seen or b"none").decode()))
     o.version, o.url, o.sha256 = p[0].decode(), p[3].decode(), p[4].decode()
-    if "://" not in o.url:  # (mirrors: relative to the JSON)
-        from upip.url import join
-        o.url = join(o.src, o.url)
+    if b"://" not in o.url.encode():  # (mirrors: relative to the JSON)
+        o.url = upip.load("url").join(o.src, o.url)
     print("Installing {} {} from {}".format(o.name, o.version, o.index))
     o.src = None
     o.step = "get"

@@ -1,4 +1,4 @@
-# upip device client: unzip a py3-none-any wheel (its sha256 checked by
+# upip device client: zip a py3-none-any wheel (its sha256 checked by
 # get; the stage's "a") into the stage as unpack does a tar: each member
 # into a slot, listed in "f" (slot, path, sha256, size). The central
 # directory is read an entry at a time from the file, never held. A member
