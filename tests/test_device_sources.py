@@ -194,6 +194,7 @@ def test_mip_short_hashes_are_checked(any_device: Device, sources: object,
     lib = tmp_path / "lib"
     done(src.install(any_device, lib, "fxmipcore"))
     assert all(len(p.rsplit("/", 1)[1]) == 4 for p in src.server.requests("/mip/file/"))
+    assert imported(any_device, lib, "import fxmipcore; print(fxmipcore.twice(4))") == "8\n"
     before = snapshot(lib)
     # a tampered file (the index's short hash no longer matches): refused, nothing changed
     code = b"import fxmipcore\nV = '2.0'\n"
@@ -651,3 +652,13 @@ def test_host_reads_the_records_of_every_source(any_device: Device, sources: obj
     assert recs["fx-whl"].source == f"{src.url}/files/{whl.filename}"
     assert imported(any_device, lib, "import fxmipcore, fxpjr, fxwhl, fxalias; print('ok')"
                     ) == "ok\n"
+
+
+def test_help_names_the_sources(device: Device) -> None:
+    out = device.upip("--help").stdout
+    for text in ("--mip-index URL | --no-mip-index", "mip:NAME or pypi:NAME",
+                 "github:ORG/REPO[/PATH][@REF]", "https://micropython.org/pi/v2",
+                 "name>=1.0,<2", "A dependency the firmware has built in or frozen"):
+        assert text in out, text
+    run = device.run("import upip; upip.help()")
+    assert run.stdout == out

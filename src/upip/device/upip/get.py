@@ -21,12 +21,9 @@ def run(o):
     # PyPI's archive, o.url, saved as "a", its sha256 o.sha256 (o.step
     # "deflate" or "zip"); a package's files are fetch's. Other statuses
     # than 200 are errors. An OSError gets the URL as its second argument.
-    # Over HTTPS, the step tls first makes o.context; it goes when this
-    # step is done.
+    # Over HTTPS, the step before sends the step tls first, which makes
+    # o.context; it goes when this step is done.
     if o.version is not None and o.state in (b"p", b"n"):
-        if not o.context and o.url[:6] == "https:":
-            o.step = "tls"
-            return
         sha = request(o, o.url, "/.upip-tx/a")[1]
         if sha != o.sha256:
             raise UpipError(18, o.url, sha, o.sha256)
@@ -37,12 +34,6 @@ def run(o):
         o.step = "fetch"
         return
     with open(o.path + "/.upip-tx/u", "rb") as f:
-        if not o.context:  # (the first URL tells)
-            line = f.readline()
-            if line[2:7] != b"http:":
-                o.step = "tls"
-                return
-            f.seek(0)
         for line in f:
             code, sha, _ = request(o, line[2:-1].decode(), "/.upip-tx/j", line[0] in b"mpn")
             if code != 404:

@@ -9,15 +9,15 @@ from upip import UpipError
 
 def run(o):
     # (o.state: b"i", then the package's sources) -> o.state, o.name,
-    # o.target; o.step "get"
+    # o.target; o.step "get" (over HTTPS, "tls" first)
     import upip
     scan = upip.load("scan").run
     o.state = o.state[1:]
+    o.step = "get"
     try:
         index(o, scan)
     except ValueError:
         raise UpipError(o.src + " is not a JSON document")
-    o.step = "get"
 
 
 def index(o, scan):
@@ -83,3 +83,5 @@ def index(o, scan):
                     "/{}/{}.json\n".format(o.name, o.target).encode())
         else:
             f.write(rest)
+    if rest[2:8] == b"https:" if not found else o.mip[:6] == "https:":
+        o.step = "tls"

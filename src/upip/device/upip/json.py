@@ -148,4 +148,4 @@ def run(o):
         o.url = upip.load("url").join(o.src, o.url)
     print("Installing {} {} from {}".format(o.name, version, o.index))
     o.src = None  # (done with: no island while the archive comes)
-    o.step = "get"
+    o.step = "tls" if o.url[:6] == "https:" else "get"

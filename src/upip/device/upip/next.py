@@ -44,8 +44,8 @@ def run(o):
                 continue
             o.name, o.target, o.range, o.flags, o.state = name, pin, rng, flags, state
             o.url, o.version = url, None  # (get fetches the document first)
-            write(o)
             o.step = "get"
+            write(o)  # (over HTTPS, o.step "tls" first)
             return
     # (the last package's strings go before the commit's code comes in)
     o.name = o.target = o.range = o.version = o.url = o.sha256 = o.src = o.state = None
@@ -60,9 +60,12 @@ def write(o):
     # index then lists the one it takes); p and n, PyPI's JSON API for
     # micropython-NAME and NAME (a pin: /NAME/VER/json first, mirrors may
     # not serve it); u, a package.json; f, one file. (Bytes: no qstr.)
+    # When the first is https, o.step "tls".
     import sys
     v = getattr(sys.implementation, "_mpy", 0)
     with open(o.path + "/.upip-tx/u", "wb") as f:
+        if (o.mip if o.state[0] == 109 else o.url or o.index)[:5] != "http:":
+            o.step = "tls"  # (a github: spec is https)
         for t in o.state:
             if t == 109:  # m
                 if o.range:

@@ -38,4 +38,4 @@ def run(o):
         o.url = upip.load("url").join(o.src, o.url)
     print("Installing {} {} from {}".format(o.name, o.version, o.index))
     o.src = None
-    o.step = "get"
+    o.step = "tls" if o.url[:6] == "https:" else "get"

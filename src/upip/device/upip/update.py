@@ -7,6 +7,7 @@
 # keeps it importable.
 import os
 
+import upip
 from upip import UpipError
 
 
@@ -121,7 +122,7 @@ def run(o):
         root = want = None
     files = lambda: values(o, (pypi, select, root, want))  # noqa: E731
     if not o.flags:  # a dependency the firmware has already: skipped
-        has = find(files)
+        has = upip.run("module", files, module)
         if has:
             print("{} skipped: the firmware has {}".format(o.name, has))
             for n, dest, h, size in files():
@@ -166,7 +167,7 @@ def run(o):
                                     "installs it anyway".format(dest, top))
                 if not init and top not in done:
                     done.append(top)
-                    fill(o, out, top, files)
+                    upip.run("module", files, o, out, top)
             out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
     with open(o.path + "/.upip-tx/q", ab) as q:  # the dependencies, queued
         for r in deps:
@@ -201,78 +202,3 @@ def module(name):
     except ImportError:
         return False  # the firmware has none: nothing is hidden
     return True
-
-
-def fill(o, file, name, keys):
-    # The shim X/__init__.py for name, a built-in the dist extends with a
-    # folder (written to file, the stage's new records), unless the dist has
-    # an X/__init__ (then --force was given) or the image has one other than
-    # the shim; keys(): values(). (Names the firmware has: no qstr.)
-    b = ("# upip: MicroPython's built-in {0} module, which the {0}/ folder extends\n"
-         "from u{0} import *\n").format(name).encode()
-    for n, dest, h, size in keys():
-        if dest in (name + "/__init__.py", name + "/__init__.mpy"):
-            return
-    p = o.path + "/" + name
-    try:
-        with open(p + "/__init__.py", "rb") as f:
-            if f.read(len(b) + 1) != b:
-                return
-    except OSError:
-        pass
-    try:
-        os.stat(p + "/__init__.mpy")
-        return
-    except OSError:
-        pass
-    import binascii
-    import hashlib
-    n = str(o.count)
-    o.count += 1
-    with open(o.path + "/.upip-tx/n" + n, "wb") as f:
-        f.write(b)
-    file.write("file\t{}/__init__.py\t{}\t{}\t{}\n".format(
-        name, binascii.hexlify(hashlib.sha256(b).digest()).decode(), len(b), n).encode())
-
-
-def find(keys):
-    # The modules of the firmware's (built in or frozen) that a dist brings
-    # again, when it brings nothing else (a name or two, for the note), else
-    # None: each file's top module (X.py, X/...) must be the firmware's, and
-    # a folder that extends a built-in (no X/__init__.py) is no copy of it.
-    import sys
-    last = None
-    for n, dest, h, size in keys():
-        if not dest:
-            continue
-        top, _, rest = dest.partition("/")
-        if not rest:
-            if top[-3:] != ".py" and top[-4:] != ".mpy":
-                return None
-            top = top[:-3] if top[-3:] == ".py" else top[:-4]
-        if top == last:
-            continue
-        if module(top):
-            for p in keys():  # a copy of it only with its __init__
-                if p[1] in (top + "/__init__.py", top + "/__init__.mpy"):
-                    break
-            else:
-                if rest:
-                    return None
-        else:
-            m = sys.modules.pop(top, None)
-            p = list(sys.path)
-            sys.path.clear()
-            sys.path.append(".frozen")
-            try:
-                __import__(top)
-            except Exception:
-                return None
-            finally:
-                sys.path.clear()
-                sys.path.extend(p)
-                sys.modules.pop(top, None)
-                if m is not None:
-                    sys.modules[top] = m
-        last = top if last is None else last
-    return last

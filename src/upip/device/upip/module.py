@@ -1,0 +1,89 @@
+# upip device client: what update asks of the firmware's own modules, when
+# it does (loaded only then, and dropped after): whether a dependency only
+# brings modules the firmware has already (then it is skipped), and the
+# shim a folder that extends a built-in needs (os/path.py: os/__init__.py,
+# which imports the built-in; the folder alone would hide it as an empty
+# namespace package). The host writes the same shim.
+import os
+
+
+def run(*args):
+    # run(keys, module) -> find(); run(keys, o, file, name): fill()
+    if len(args) == 2:
+        return find(*args)
+    fill(*args)
+
+
+def fill(keys, o, file, name):
+    # The shim X/__init__.py for name, a built-in the dist extends with a
+    # folder (written to file, the stage's new records), unless the dist has
+    # an X/__init__ (then --force was given) or the image has one other than
+    # the shim; keys(): values(). (Names the firmware has: no qstr.)
+    b = ("# upip: MicroPython's built-in {0} module, which the {0}/ folder extends\n"
+         "from u{0} import *\n").format(name).encode()
+    for n, dest, h, size in keys():
+        if dest in (name + "/__init__.py", name + "/__init__.mpy"):
+            return
+    p = o.path + "/" + name
+    try:
+        with open(p + "/__init__.py", "rb") as f:
+            if f.read(len(b) + 1) != b:
+                return
+    except OSError:
+        pass
+    try:
+        os.stat(p + "/__init__.mpy")
+        return
+    except OSError:
+        pass
+    import binascii
+    import hashlib
+    n = str(o.count)
+    o.count += 1
+    with open(o.path + "/.upip-tx/n" + n, "wb") as f:
+        f.write(b)
+    file.write("file\t{}/__init__.py\t{}\t{}\t{}\n".format(
+        name, binascii.hexlify(hashlib.sha256(b).digest()).decode(), len(b), n).encode())
+
+
+def find(keys, module):
+    # The modules of the firmware's (built in or frozen) that a dist brings
+    # again, when it brings nothing else (a name or two, for the note), else
+    # None: each file's top module (X.py, X/...) must be the firmware's, and
+    # a folder that extends a built-in (no X/__init__.py) is no copy of it.
+    import sys
+    last = None
+    for n, dest, h, size in keys():
+        if not dest:
+            continue
+        top, _, rest = dest.partition("/")
+        if not rest:
+            if top[-3:] != ".py" and top[-4:] != ".mpy":
+                return None
+            top = top[:-3] if top[-3:] == ".py" else top[:-4]
+        if top == last:
+            continue
+        if module(top):
+            for p in keys():  # a copy of it only with its __init__
+                if p[1] in (top + "/__init__.py", top + "/__init__.mpy"):
+                    break
+            else:
+                if rest:
+                    return None
+        else:
+            m = sys.modules.pop(top, None)
+            p = list(sys.path)
+            sys.path.clear()
+            sys.path.append(".frozen")
+            try:
+                __import__(top)
+            except Exception:
+                return None
+            finally:
+                sys.path.clear()
+                sys.path.extend(p)
+                sys.modules.pop(top, None)
+                if m is not None:
+                    sys.modules[top] = m
+        last = top if last is None else last
+    return last
