@@ -5,10 +5,11 @@
 # budget, so:
 # - an install is a chain of steps, each a module of its own with one
 #   function, run(o), that sets o.step to the step after it (start, next,
-#   get, json, get, deflate, unpack, update (or get, json, get, zip,
-#   update for a wheel; or get, mip, get, update from the mip index or a
-#   package.json), then next again; check, store and sync commit; over
-#   HTTPS, tls comes before each get and makes its context). This module, which stays for the whole run, only loads each
+#   get, json, get, deflate, unpack, update, add; zip instead of deflate
+#   and unpack for a wheel; range after json for a range; from the mip
+#   index or a package.json get, [index, get,] mip, fetch, add; then next
+#   again; check, store and sync commit; over HTTPS, tls comes before each
+#   get and makes its context). This module, which stays for the whole run, only loads each
 #   step, runs it and drops it again (run() below), so only one step's code
 #   is ever on the heap;
 # - nothing that grows with the releases of a project or the files of a

@@ -9,7 +9,7 @@ from upip.get import request
 
 
 def run(o):
-    # -> the files staged, o.step "update" (over HTTPS, "tls" first, which
+    # -> the files staged, o.step "add" (over HTTPS, "tls" first, which
     # returns to get, which comes back here)
     slot = o.count
     with open(o.path + "/.upip-tx/m", "rb") as f:
@@ -31,4 +31,4 @@ def run(o):
                 slot += 1
     o.count = slot
     o.context = None
-    o.step = "update"
+    o.step = "add"

@@ -31,7 +31,7 @@ def run(o):
         o.step = "zip" if o.url.encode().split(b"?")[0][-4:] == b".whl" else "deflate"
         return
     if o.version is not None:  # the files the step mip listed (tls returns here)
-        o.step = "fetch"
+        o.step = b"fetch".decode()  # (b"": no qstr)
         return
     with open(o.path + "/.upip-tx/u", "rb") as f:
         for line in f:
@@ -39,7 +39,8 @@ def run(o):
             if code != 404:
                 o.sha256 = sha
                 o.state = line[:1] + (o.state if line[0] == 105 else b"")  # (i)
-                o.step = "json" if line[0] in b"pn" else "index" if line[0] == 105 else "mip"
+                o.step = "json" if line[0] in b"pn" else "index" if line[0] == 105 else (
+                    b"mip".decode())  # (b"": no qstr)
                 o.context = None
                 return
     raise UpipError(12, o.name, o.state)  # found nowhere (throw words the numbers)

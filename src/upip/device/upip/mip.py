@@ -4,14 +4,14 @@
 # files listed in the stage's "m" (a line: the URL, the destination, the
 # index's short hash or nothing), each destination checked as unpack
 # checks an archive's members; its dependencies in "r" (a line: the queue's spec, the
-# records' requirement), queued by update. Nothing that grows with the
+# records' requirement), queued by add. Nothing that grows with the
 # files stays on the heap.
 from upip import UpipError
 
 
 def run(o):
     # -> o.version, and o.step "fetch" (the files); or, for one file (o.state
-    # "f"), o.step "update"
+    # "f"), o.step "add"
     from upip.scan import run as scan
     o.step = "fetch"
     if o.state == b"f":
@@ -36,7 +36,7 @@ def single(o):
     o.count += 1
     o.version = ref or "0"
     print("Installing {} {} from {}".format(o.name, o.version, o.src))
-    o.step = "update"
+    o.step = "add"
 
 
 def check(dest):
@@ -98,7 +98,7 @@ def document(o, scan):
                         raise UpipError("{}: the hash of {} is {!r}: at least 4 hex digits of "
                                         "its sha256 are needed".format(o.src, a.decode(),
                                                                        b.decode()))
-                    b = "{}/file/{}/{}".format(o.mip or "https://micropython.org/pi/v2",
+                    b = "{}/file/{}/{}".format(o.modules or "https://micropython.org/pi/v2",
                                                b[:2].decode(), b.decode())
                 else:
                     b = url.run(url.join(base, b.decode()), ref)
@@ -112,15 +112,16 @@ def document(o, scan):
     if not st[3]:
         raise UpipError("{}: no urls, hashes or deps: not a package.json".format(o.src))
     o.version = st[2].decode() if st[2] else (o.target if mip else ref) or "0"
-    print("Installing {} {} from {}".format(o.name, o.version, o.mip if mip else o.src))
+    print("Installing {} {} from {}".format(o.name, o.version, o.modules if mip else o.src))
 
 
 def dep(r, url, a, b):
-    # a dependency [name_or_url, version] into the stage's "r": the spec for
-    # the queue, then the requirement for the records
+    # a dependency [name_or_url, version] into the stage's "r": the
+    # queue's flag (0: the bare-name rule) and spec, then the requirement
+    # for the records
     if url.full(a):
         spec = a + "@" + b if b and a[:4].encode() != b"http" else a
         req = "{} @ {}".format(url.name(a), url.run(a, b or None))
     else:
         spec = req = a + "==" + b if b and b.encode() != b"latest" else a
-    r.write("{}\t{}\n".format(spec, req))
+    r.write("0\t{}\t{}\n".format(spec, req))

@@ -1,4 +1,4 @@
-# upip device client: what update asks of the firmware's own modules, when
+# upip device client: what add asks of the firmware's own modules, when
 # it does (loaded only then, and dropped after): whether a dependency only
 # brings modules the firmware has already (then it is skipped), and the
 # shim a folder that extends a built-in needs (os/path.py: os/__init__.py,

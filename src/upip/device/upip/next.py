@@ -64,15 +64,15 @@ def write(o):
     import sys
     v = getattr(sys.implementation, "_mpy", 0)
     with open(o.path + "/.upip-tx/u", "wb") as f:
-        if (o.mip if o.state[0] == 109 else o.url or o.index)[:5] != "http:":
+        if (o.modules if o.state[0] == 109 else o.url or o.index)[:5].encode() != b"http:":
             o.step = "tls"  # (a github: spec is https)
         for t in o.state:
             if t == 109:  # m
                 if o.range:
-                    f.write(b"i\t" + o.mip.encode() + b"/index.json\n")
+                    f.write(b"i\t" + o.modules.encode() + b"/index.json\n")
                     continue
                 for v in ([str(v & 0xff).encode()] if v else []) + [b"py"]:
-                    f.write(b"m\t" + "{}/package/".format(o.mip).encode() + v + b"/" +
+                    f.write(b"m\t" + "{}/package/".format(o.modules).encode() + v + b"/" +
                             o.name.encode() + b"/" + (o.target.encode() if o.target else
                                                       b"latest") + b".json\n")
             elif t == 112 or t == 110:  # p n
@@ -99,7 +99,7 @@ def parse(line, o):
         return upip.load("url").parse(s)
     if scheme in (b"mip", b"pypi"):
         s = s[i + 1:]
-        if scheme == b"mip" and not o.mip:
+        if scheme == b"mip" and not o.modules:
             raise UpipError("the mip index is turned off (--no-mip-index)")
     p = split(s)
     if p is None:
@@ -112,7 +112,7 @@ def parse(line, o):
     elif int(line[:1]) == 2:
         state = b"np"
     else:
-        state = b"mpn" if o.mip else b"pn"
+        state = b"mpn" if o.modules else b"pn"
     return p[0], p[1], p[2], state, None
 
 

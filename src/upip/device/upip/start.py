@@ -3,13 +3,13 @@
 from upip import Opts
 
 
-def run(args, path, index, ca, insecure, force, timeout, mip):
+def run(args, path, index, ca, insecure, force, timeout, modules):
     # -> o, the state of the run. Besides the arguments: o.step, the next
     # step; o.pos, the lines of the stage's queue "q" done (each line: 1 or
     # 0 (asked for, or a dependency), a tab, a requirement); o.count, the
     # next free slot in the stage; o.path (DIR) and o.mkdir (the folders
-    # made for it); o.index (PyPI's JSON API) and o.mip (the mip index, None
-    # when turned off). Each package then sets o.name, o.target (its pin),
+    # made for it); o.index (PyPI's JSON API) and o.modules (the mip index:
+    # micropython-lib's modules; None when turned off). Each package then sets o.name, o.target (its pin),
     # o.range, o.flags (1 if asked for), o.state (its sources: see next),
     # o.url (a package.json spec), o.src (the URL of its document),
     # o.version, o.url and o.sha256 (the archive, or the document);
@@ -18,8 +18,9 @@ def run(args, path, index, ca, insecure, force, timeout, mip):
     from upip.dir import mount
     o = Opts()
     o.index = (index or "https://pypi.org/pypi").rstrip("/")
-    o.mip = (mip if type(mip) is str else "https://micropython.org/pi/v2").rstrip("/") if (
-        mip) else None
+    if modules:  # (True: micropython-lib's)
+        modules = (modules if type(modules) is str else "https://micropython.org/pi/v2")
+    o.modules = modules.rstrip("/") if modules else None
     o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
     o.pos = o.count = 0
     o.name = o.target = o.range = o.flags = o.state = o.src = o.version = o.url = None

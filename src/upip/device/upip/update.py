@@ -1,14 +1,9 @@
-# upip device client: the step after unpack (or zip, or get for the mip
-# index and package.json): pick the dist's files out of what was staged,
-# read its metadata, write its records into the stage, drop the rest,
-# queue its dependencies. The firmware's own modules: a dependency that
-# only brings some again is skipped; a file that would hide a built-in one
-# refused (unless --force); a folder that extends one gets the shim that
-# keeps it importable.
+# upip device client: the step after unpack (or zip) for a PyPI package:
+# pick the dist's files out of what was staged (the stage's "f" written
+# again with their paths in the image, the rest dropped), read its
+# metadata: its dependencies into the stage's "r" (a line: the queue's
+# flag and spec, the records' requirement), for the step add.
 import os
-
-import upip
-from upip import UpipError
 
 
 def read(o, index, buf, mode):
@@ -91,114 +86,39 @@ def sort(path):
 
 def run(o):
     # Dependencies: Requires-Dist in PKG-INFO (a wheel's METADATA), else
-    # requires.txt; from the mip index or a package.json, the stage's "r"
-    # (the step mip wrote it). A standard sdist (setup.py, pyproject.toml
-    # or setup.cfg) installs only its packages and modules (top_level.txt,
-    # else found by select); upip's own sdists, wheels and the other
-    # sources, all their files. The list is read again for each pass:
-    # nothing on the heap grows with the number of files.
-    pypi = o.state in (b"p", b"n")
-    deps = []
+    # requires.txt. A standard sdist (setup.py, pyproject.toml or
+    # setup.cfg) installs only its packages and modules (top_level.txt,
+    # else found by select); upip's own sdists and wheels, all their files.
+    # The list is read again for each pass: nothing on the heap grows with
+    # the number of files.
+    b = memoryview(bytearray(512))
+    meta = [None, None, None, None]  # the slots of the metadata (see sort)
+    build = False
+    for n, rel, h, size in items(o):
+        k = sort(rel)
+        if k >= 0:
+            meta[k] = n
+        elif k == -3:
+            build = True
+    h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
+    b = None  # (not on the heap through select and the records)
     select = None
-    if pypi:
-        b = memoryview(bytearray(512))
-        meta = [None, None, None, None]  # the slots of the metadata (see sort)
-        build = False
+    if build:
+        import upip.select as select
+        root, want = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1),
+                                top or [])
+    with open(o.path + "/.upip-tx/r", "wb") as out:  # (dependencies of PyPI's: flag 2)
+        for r in h or e or r or []:
+            out.write(b"2\t" + r.encode() + b"\t" + r.encode() + b"\n")
+    with open(o.path + "/.upip-tx/g", "wb") as out:
         for n, rel, h, size in items(o):
             k = sort(rel)
             if k >= 0:
-                meta[k] = n
-            elif k == -3:
-                build = True
-        h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
-        b = None  # (not on the heap through select and the records)
-        deps = h or e or r or []
-        if build:
-            import upip.select as select
-            root, want = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1),
-                                    top or [])
-
-    if not select:
-        root = want = None
-    files = lambda: values(o, (pypi, select, root, want))  # noqa: E731
-    if not o.flags:  # a dependency the firmware has already: skipped
-        has = upip.run("module", files, module)
-        if has:
-            print("{} skipped: the firmware has {}".format(o.name, has))
-            for n, dest, h, size in files():
-                os.remove(o.path + "/.upip-tx/n" + n)
-            os.remove(o.path + "/.upip-tx/f")
-            o.step = "next"
-            return
-    ab = b"ab".decode()  # (a mode as bytes: no qstr)
-    if not pypi:  # [spec, requirement] each
-        try:
-            with open(o.path + "/.upip-tx/r") as r:
-                deps = [line.rstrip("\n").split("\t") for line in r]
-            os.remove(o.path + "/.upip-tx/r")
-        except OSError:  # (one file: no dependencies)
-            pass
-    done = []  # the built-ins whose folder got the shim
-    with open(o.path + "/.upip-tx/new", ab) as out:
-        out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(o.name, o.version, o.flags, o.sha256,
-                                                       o.url if pypi else o.src).encode())
-        for r in deps:
-            out.write(b"req\t" + (r if pypi else r[1]).encode() + b"\n")
-        for n, dest, h, size in files():
-            if not dest:
+                continue  # (read, and removed)
+            dest = select.get(root, want, rel) if select else rel
+            if k != -1 or not dest:
                 os.remove(o.path + "/.upip-tx/n" + n)
                 continue
-            # Refuse a file that would take the place of a module built into
-            # the firmware (since 1.21, os.py or os/__init__.py is imported
-            # before its own os), as the old micropython-os on PyPI has: upip
-            # imports os too, and would not run again. A folder that only
-            # extends one (os/path.py) gets X/__init__.py, which imports the
-            # built-in (a folder alone would hide it as an empty namespace
-            # package). The firmware has the module if its u-name imports
-            # (which never reads a file). The names: the host's
-            # upip/shadow.py, less those no unix port has as qstrs.
-            top, _, rest = dest.partition("/")
-            init = not rest or rest in ("__init__.py", "__init__.mpy")
-            if not rest:
-                top = top[:-3] if top[-3:] == ".py" else top[:-4] if top[-4:] == ".mpy" else ""
-            if module(top):
-                if init and not o.force:
-                    raise UpipError("{} would hide the firmware's {} module; --force "
-                                    "installs it anyway".format(dest, top))
-                if not init and top not in done:
-                    done.append(top)
-                    upip.run("module", files, o, out, top)
-            out.write("file\t{}\t{}\t{}\t{}\n".format(dest, h, size, n).encode())
-    with open(o.path + "/.upip-tx/q", ab) as q:  # the dependencies, queued
-        for r in deps:
-            q.write((b"2\t" if pypi else b"0\t") + (r if pypi else r[0]).encode() + b"\n")
-    os.remove(o.path + "/.upip-tx/f")
-    o.step = "next"
-
-
-def values(o, args):
-    # (slot, the image path or None when dropped, sha256, size) of each
-    # file staged; args: (from PyPI, select or None, root, want) (names
-    # the firmware has: no qstr)
-    pypi, select, root, want = args
-    for n, rel, h, size in items(o):
-        k = sort(rel) if pypi else -1
-        if k >= 0:
-            continue  # (read, and removed)
-        dest = select.get(root, want, rel) if select else rel
-        yield n, dest if k == -1 else None, h, size
-
-
-def module(name):
-    # whether name is an extensible module the firmware has built in (one a
-    # file or folder of the same name hides)
-    if name not in (
-            "array", "binascii", "collections", "cryptolib", "errno", "hashlib",
-            "heapq", "io", "json", "machine", "os", "platform", "random", "re",
-            "select", "socket", "ssl", "struct", "time", "websocket"):
-        return False
-    try:
-        __import__((b"u" + name.encode()).decode())  # (b"": no qstr)
-    except ImportError:
-        return False  # the firmware has none: nothing is hidden
-    return True
+            out.write("{}\t{}\t{}\t{}\n".format(n, dest, h, size).encode())
+    os.rename(o.path + "/.upip-tx/g", o.path + "/.upip-tx/f")
+    o.step = "add"
