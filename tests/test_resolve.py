@@ -83,6 +83,22 @@ def test_conflict_chain_through_several_levels(upip: Upip, make_index, tmp_path:
     assert "micropython-fx-base>=2 (other 1.0 <- requested)" in err
 
 
+def test_a_later_narrower_requirement_is_resolved_too(upip: Upip, make_index,
+                                                      tmp_path: Path) -> None:
+    """One pass pins fx-base 2.0 for wide (met first), then narrow wants <1.2: the
+    full resolver takes over and finds 1.1, which both accept."""
+    def pkg(name: str, requires: list[str]) -> Dist:
+        return Dist(name, "1.0", f"{name}-1.0.tar.gz",
+                    upip_sdist(name, "1.0", {f"{name}.py": ""}, requires))
+    server = make_index([*catalog(), pkg("awide", ["micropython-fx-base"]),
+                         pkg("bnarrow", ["micropython-fx-base>=1.1,<1.2"])])
+    lib = tmp_path / "lib"
+    code, _, err = upip("install", "-p", str(lib), "-i", server.json_url, "pypi:awide",
+                        "pypi:bnarrow")
+    assert code == 0, err
+    assert versions(upip, lib) == {"awide": "1.0", "bnarrow": "1.0", "micropython-fx-base": "1.1"}
+
+
 def test_no_version_matches(upip: Upip, index: IndexServer, tmp_path: Path) -> None:
     code, _, err = upip("install", "-p", str(tmp_path / "lib"), "-i", index.json_url,
                         "micropython-fx-base>5")
