@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Upip
-from tests.support.builders import upip_sdist
+from tests.support.catalog import upip_dist
 from tests.support.index import Dist
 from tests.support.mpy import run_micropython
 from tests.support.server import IndexServer
@@ -21,29 +21,23 @@ from upip.image import Image
 FFI_OS = b"import ffi\nlibc = ffi.open('libc.so.6')\ngetcwd = libc.func('s', 'getcwd', 'si')\n"
 
 
-def sdist(name: str, version: str, files: dict[str, bytes], requires: tuple[str, ...] = ()
-          ) -> Dist:
-    return Dist(name, version, f"{name}-{version}.tar.gz",
-                upip_sdist(name, version, files, requires))
-
-
 def old_pypi() -> list[Dist]:
     """Shaped like micropython-lib's 2017 releases on PyPI."""
     return [
-        sdist("micropython-fxglob", "0.5", {"fxglob.py": b"import os, json, re\n"
+        upip_dist("micropython-fxglob", "0.5", {"fxglob.py": b"import os, json, re\n"
               b"def cwd():\n    return os.getcwd()\n"
               b"def parse(s):\n    return json.loads(s)\n"},
               requires=("micropython-os", "micropython-json", "micropython-fxfn")),
-        sdist("micropython-fxfn", "0.1", {"fxfn.py": b"import re\nMATCH = re.compile('a+')\n"},
+        upip_dist("micropython-fxfn", "0.1", {"fxfn.py": b"import re\nMATCH = re.compile('a+')\n"},
               requires=("micropython-re-pcre",)),
-        sdist("micropython-os", "0.6", {"os/__init__.py": FFI_OS},
+        upip_dist("micropython-os", "0.6", {"os/__init__.py": FFI_OS},
               requires=("micropython-ffilib", "micropython-errno")),
-        sdist("micropython-ffilib", "0.1", {"ffilib.py": b"import ffi\n"}),
-        sdist("micropython-errno", "0.1", {"errno.py": b"EPERM = 1\n"}),
-        sdist("micropython-json", "0.1", {"json/__init__.py": b"import ffi\n"}),
-        sdist("micropython-re-pcre", "0.2", {"re.py": b"import ffi\n"},
+        upip_dist("micropython-ffilib", "0.1", {"ffilib.py": b"import ffi\n"}),
+        upip_dist("micropython-errno", "0.1", {"errno.py": b"EPERM = 1\n"}),
+        upip_dist("micropython-json", "0.1", {"json/__init__.py": b"import ffi\n"}),
+        upip_dist("micropython-re-pcre", "0.2", {"re.py": b"import ffi\n"},
               requires=("micropython-ffilib",)),
-        sdist("micropython-os.path", "0.1", {"os/path.py": b"def join(*a):\n"
+        upip_dist("micropython-os.path", "0.1", {"os/path.py": b"def join(*a):\n"
               b"    return '/'.join(a)\n"}, requires=("micropython-os",)),
     ]
 
@@ -122,8 +116,8 @@ def test_uninstalling_the_init_of_an_extended_builtin(upip: Upip, make_index, tm
     """A real package owns os/__init__.py; os.path extends it. Removing the
     first must not leave os/ hiding the firmware's os."""
     server = make_index([
-        sdist("fxos", "1.0", {"os/__init__.py": b"from uos import *\nEXTRA = 1\n"}),
-        sdist("fxospath", "1.0", {"os/path.py": b"def join(*a):\n    return '/'.join(a)\n"}),
+        upip_dist("fxos", "1.0", {"os/__init__.py": b"from uos import *\nEXTRA = 1\n"}),
+        upip_dist("fxospath", "1.0", {"os/path.py": b"def join(*a):\n    return '/'.join(a)\n"}),
     ])
     lib = tmp_path / "lib"
     assert upip("install", "-p", str(lib), "-i", server.json_url, "pypi:fxos",

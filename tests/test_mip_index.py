@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Upip, snapshot
-from tests.support.builders import upip_sdist
+from tests.support.catalog import upip_dist
 from tests.support.index import Dist
 from tests.support.mipindex import MipPackage, short_hash, write_mip_index
 from tests.support.mpy import run_micropython
@@ -40,20 +40,14 @@ def mip(tmp_path: Path) -> IndexServer:
     server.stop()
 
 
-def sdist(name: str, version: str, files: dict[str, bytes], requires: tuple[str, ...] = ()
-          ) -> Dist:
-    return Dist(name, version, f"{name}-{version}.tar.gz",
-                upip_sdist(name, version, files, requires))
-
-
 def pypi_dists() -> list[Dist]:
     return [
-        sdist("micropython-fxlog", "9.0", {"fxlog.py": b"VERSION = 'pypi'\n"}),
-        sdist("fxonly", "1.0", {"fxonly.py": b"X = 1\n"}, requires=("fxdep",)),
-        sdist("fxdep", "1.0", {"fxdep.py": b"Y = 2\n"}),
-        sdist("micropython-fxdep", "1.0", {"fxdep.py": b"Y = 'prefixed'\n"}),
-        sdist("micropython-fxboth", "2.0", {"fxboth.py": b"Z = 'prefixed'\n"}),
-        sdist("fxboth", "1.0", {"fxboth.py": b"Z = 'plain'\n"}),
+        upip_dist("micropython-fxlog", "9.0", {"fxlog.py": b"VERSION = 'pypi'\n"}),
+        upip_dist("fxonly", "1.0", {"fxonly.py": b"X = 1\n"}, requires=("fxdep",)),
+        upip_dist("fxdep", "1.0", {"fxdep.py": b"Y = 2\n"}),
+        upip_dist("micropython-fxdep", "1.0", {"fxdep.py": b"Y = 'prefixed'\n"}),
+        upip_dist("micropython-fxboth", "2.0", {"fxboth.py": b"Z = 'prefixed'\n"}),
+        upip_dist("fxboth", "1.0", {"fxboth.py": b"Z = 'plain'\n"}),
     ]
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import Upip
-from tests.support.builders import standard_sdist, upip_sdist, wheel, wheel_filename
+from tests.support.builders import standard_sdist, wheel, wheel_filename
+from tests.support.catalog import upip_dist
 from tests.support.index import Dist
 from tests.support.mpy import run_micropython
 from tests.support.server import IndexServer
@@ -18,33 +19,27 @@ from upip.image import Image
 CPYTHON_ONLY = b"def render(x):\n    match x:\n        case 1:\n            return 'one'\n"
 
 
-def sdist(name: str, version: str, files: dict[str, bytes], requires: tuple[str, ...] = ()
-          ) -> Dist:
-    return Dist(name, version, f"{name}-{version}.tar.gz",
-                upip_sdist(name, version, files, requires))
-
-
 def dists() -> list[Dist]:
     """Shaped like aiomqttc: a MicroPython client that pulls in a CPython library."""
     return [
-        sdist("fxmqttc", "1.0", {"fxmqttc/__init__.py": b"try:\n    import fxrich\n"
+        upip_dist("fxmqttc", "1.0", {"fxmqttc/__init__.py": b"try:\n    import fxrich\n"
                                  b"except ImportError:\n    fxrich = None\nOK = 1\n",
                                  "main.py": b"import fxmqttc\nfxmqttc.run_forever()\n",
                                  "usetup.py": b"print('setup')\n"},
               requires=("fxrich",)),
-        sdist("fxrich", "13.0", {"fxrich/__init__.py": b"from .console import render\n",
+        upip_dist("fxrich", "13.0", {"fxrich/__init__.py": b"from .console import render\n",
                                  "fxrich/console.py": CPYTHON_ONLY,
                                  "fxrich/style.py": b"X = 1\n"}, requires=("fxpygments",)),
-        sdist("fxpygments", "2.0", {"fxpygments.py": b"Y = 2\n"}),
-        sdist("fxpre", "1.0a1", {"fxpre.py": b"PRE = True\n"}),
-        sdist("fxpreuser", "1.0", {"fxpreuser.py": b"import fxpre\n"}, requires=("fxpre",)),
+        upip_dist("fxpygments", "2.0", {"fxpygments.py": b"Y = 2\n"}),
+        upip_dist("fxpre", "1.0a1", {"fxpre.py": b"PRE = True\n"}),
+        upip_dist("fxpreuser", "1.0", {"fxpreuser.py": b"import fxpre\n"}, requires=("fxpre",)),
         Dist("fxnative", "1.0", wheel_filename("fxnative", "1.0", "cp311-cp311-linux_x86_64"),
              wheel("fxnative", "1.0", {"fxnative.py": b"Z = 3\n"})),
-        sdist("fxusesnative", "1.0", {"fxusesnative.py": b"import fxnative\n"},
+        upip_dist("fxusesnative", "1.0", {"fxusesnative.py": b"import fxnative\n"},
               requires=("fxnative",)),
         Dist("fxcext", "1.0", "fxcext-1.0.tar.gz", standard_sdist(
             "fxcext", "1.0", {"fxcext.c": b"/* the whole library */\n"})),
-        sdist("fxusescext", "1.0", {"fxusescext.py": b"import fxcext\n"},
+        upip_dist("fxusescext", "1.0", {"fxusescext.py": b"import fxcext\n"},
               requires=("fxcext",)),
     ]
 

@@ -83,3 +83,10 @@ def catalog() -> list[Dist]:
     dists.append(Dist(clash, "1.0", f"{clash}-1.0.tar.gz", upip_sdist(
         clash, "1.0", {"fxbase.py": "VERSION = 'clash'\n"})))
     return dists
+
+
+def upip_dist(name: str, version: str, files: dict[str, bytes],
+              requires: tuple[str, ...] = ()) -> Dist:
+    """An upip-format sdist of ``files``, ready for an index."""
+    return Dist(name, version, f"{name}-{version}.tar.gz",
+                upip_sdist(name, version, files, requires))
