@@ -1,7 +1,7 @@
 """micropython-lib's real mip index: which packages each tool installs, and how fast.
 
     python benchmarks/bench_mip_lib.py --micropython-lib CHECKOUT --micropython-src CHECKOUT
-        [--index-dir DIR] [--json] [--only NAME...] [--tools mip,upip,upip-device]
+        [--index-dir DIR] [--json] [--only NAME...] [--tools mip,upip,upip-mpy,upip-device]
         [--repeat N] [--skip-compat] [--skip-speed]
 
 The index is built by micropython-lib's own ``tools/build.py`` (with the
@@ -14,7 +14,9 @@ The tools, each as a user runs it:
 * ``mip``: MicroPython's own, frozen into the unix port:
   ``micropython -m mip install --target DIR --index URL NAME...`` (it takes
   the ``.mpy`` form of the index, ``package/6/``, as on a board);
-* ``upip``: ``upip install -p DIR --mip-index URL NAME...``;
+* ``upip``: ``upip install -p DIR --mip-index URL NAME...`` (the ``.py`` form);
+* ``upip-mpy``: the same with ``--mpy``, which takes the index's ``.mpy`` form, the
+  files mip installs;
 * ``upip-device``: the device client from ``src/upip/device`` on the unix port,
   ``micropython -m upip install -p DIR --mip-index URL NAME...``.
 
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import hashlib
 import json
 import os
 import re
@@ -62,7 +65,7 @@ from tests.support.mpy import micropython_command
 from tests.support.server import IndexServer
 
 DEVICE = Path(__file__).resolve().parents[1] / "src" / "upip" / "device"
-TOOLS = ("mip", "upip", "upip-device")
+TOOLS = ("mip", "upip", "upip-mpy", "upip-device")
 # Hardware and port modules: built into some boards' firmware, never into the
 # unix port, nor in micropython-lib (a package of the index is checked first).
 PORT_MODULES = frozenset({
@@ -195,8 +198,9 @@ class Tools:
                      self.url, *names], env)
         if cache is not None:
             env["XDG_CACHE_HOME"] = str(cache)
-        if tool == "upip":
-            return [*self.upip, "install", "-p", str(target), "--mip-index", self.url,
+        if tool in ("upip", "upip-mpy"):
+            mpy = ["--mpy"] if tool == "upip-mpy" else []  # the index's .mpy, as mip takes
+            return [*self.upip, "install", "-p", str(target), "--mip-index", self.url, *mpy,
                     *names], env
         env["MICROPYPATH"] = os.pathsep.join([str(DEVICE), ".frozen"])
         return ([self.mp, "-m", "upip", "install", "-p", str(target), "--mip-index", self.url,
@@ -300,12 +304,24 @@ def summary(results: dict[str, Result]) -> dict[str, int]:
 # -- the speed pass -----------------------------------------------------------------
 
 
+def image_digest(target: Path) -> str:
+    """One sha256 over an image's files and contents (tools' own records aside)."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in target.rglob("*") if p.is_file()):
+        rel = path.relative_to(target).as_posix()
+        if not rel.startswith(".upip"):
+            h.update(rel.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
 def speed(tools: Tools, tool_names: list[str], names: list[str], expected: list[str],
-          repeat: int, work: Path) -> tuple[dict[str, float], dict[str, str]]:
-    """Median seconds per tool (warm), and the error of each tool that failed.
+          repeat: int, work: Path) -> tuple[dict[str, float], dict[str, str], dict[str, str]]:
+    """Median seconds per tool (warm), the error of each tool that failed, and
+    each tool's image digest (upip-mpy's must equal mip's: the same .mpy files).
 
     Every run's image must hold ``expected`` (as .py or .mpy)."""
     errors: dict[str, str] = {}
+    digests: dict[str, str] = {}
     cache = work / "speed-cache"
 
     def install(tool: str, target: Path) -> float:
@@ -317,6 +333,10 @@ def speed(tools: Tools, tool_names: list[str], names: list[str], expected: list[
             error = f"exit 0 but {len(missing)} file(s) missing, e.g. {missing[0]}"
         if error is not None:
             errors.setdefault(tool, error)
+        else:
+            digest = image_digest(target)
+            if digests.setdefault(tool, digest) != digest:
+                errors.setdefault(tool, "two runs made different images")
         shutil.rmtree(target, ignore_errors=True)
         return elapsed
 
@@ -327,7 +347,8 @@ def speed(tools: Tools, tool_names: list[str], names: list[str], expected: list[
         for tool in list(times) if i % 2 == 0 else reversed(times):
             if tool not in errors:
                 times[tool].append(install(tool, work / f"speed-{i}-{tool}"))
-    return {t: statistics.median(v) for t, v in times.items() if t not in errors}, errors
+    return ({t: statistics.median(v) for t, v in times.items() if t not in errors}, errors,
+            digests)
 
 
 # -- the report ---------------------------------------------------------------------
@@ -366,13 +387,16 @@ def report(figures: dict[str, object], compat_results: dict[str, dict[str, Resul
                       f"({speed_figures['files']} files) into one image, warm, median wall time "
                       f"of {speed_figures['repeat']} runs", highlight=False)
         table = Table()
-        for col in ("tool", "time", "/ mip"):
+        for col in ("tool", "time", "/ mip", "image"):
             table.add_column(col, justify="right")
         mip = seconds.get("mip")
+        digests = speed_figures["digests"]
         for tool in speed_figures["tools"]:
             value = seconds.get(tool)
             ratio = f"{value / mip:.2f}x" if value is not None and mip and tool != "mip" else ""
-            table.add_row(tool, f"{value:.3f} s" if value is not None else "failed", ratio)
+            same = "" if tool == "mip" or tool not in digests or "mip" not in digests else (
+                "= mip's" if digests[tool] == digests["mip"] else "differs")
+            table.add_row(tool, f"{value:.3f} s" if value is not None else "failed", ratio, same)
         console.print(table)
         for tool, error in errors.items():
             console.print(f"  {tool} failed: {error}", highlight=False)
@@ -424,10 +448,11 @@ def main() -> None:
         if not args.skip_speed:
             kept, left_out = shared_image(root, names)
             expected = sorted({d for name in kept for d in destinations(root, name)})
-            seconds, errors = speed(tools, tool_names, kept, expected, args.repeat, work)
+            seconds, errors, digests = speed(tools, tool_names, kept, expected, args.repeat,
+                                             work)
             figures["speed"] = {"tools": tool_names, "packages": kept, "files": len(expected),
                                 "left_out": left_out, "repeat": args.repeat,
-                                "seconds": seconds, "errors": errors}
+                                "seconds": seconds, "errors": errors, "digests": digests}
         server.stop()
     if args.json:
         print(json.dumps(figures, indent=2))
