@@ -66,6 +66,7 @@ def index(o, scan):
         scan(o.path + "/.upip-tx/j", callback)
     except StopIteration:
         pass
+    m = o.src[:-11]  # (the mip index: .../index.json)
     u = o.path + "/.upip-tx/u"
     with open(u, "rb") as f:
         f.readline()  # (index.json)
@@ -77,11 +78,11 @@ def index(o, scan):
             best = c[j] or c[j + 1]
             if best is None:
                 raise UpipError("no version in {} on {} (it has {})".format(
-                    o.range, o.modules, (c[6] or b"none").decode()))
+                    o.range, m, (c[6] or b"none").decode()))
             o.name, o.target = c[0].decode(), best[1].decode()
-            f.write(b"m\t" + "{}/package/".format(o.modules).encode() + (mpy if j == 3 else b"py") +
+            f.write(b"m\t" + "{}/package/".format(m).encode() + (mpy if j == 3 else b"py") +
                     "/{}/{}.json\n".format(o.name, o.target).encode())
         else:
             f.write(rest)
-    if rest[2:8] == b"https:" if not found else o.modules[:6] == "https:":
+    if rest[2:8] == b"https:" if not found else m[:6] == "https:":
         o.step = "tls"

@@ -58,6 +58,11 @@ def check(dest):
 def document(o, scan):
     import upip.url as url
     mip = o.state == b"m"
+    # the mip index (a file by its hash is fetched from it): the document's
+    # (.../package/VARIANT/NAME/VERSION.json), else the one given, else
+    # micropython-lib's
+    idx = o.src[:o.src.rfind("/package/")] if mip else (
+        o.modules if type(o.modules) is str else "https://micropython.org/pi/v2")
     base, ref = url.split(o.url or "")
     if mip or base[:4] == "http":
         base = o.src  # (github:...: mapped after the join)
@@ -98,8 +103,7 @@ def document(o, scan):
                         raise UpipError("{}: the hash of {} is {!r}: at least 4 hex digits of "
                                         "its sha256 are needed".format(o.src, a.decode(),
                                                                        b.decode()))
-                    b = "{}/file/{}/{}".format(o.modules or "https://micropython.org/pi/v2",
-                                               b[:2].decode(), b.decode())
+                    b = "{}/file/{}/{}".format(idx, b[:2].decode(), b.decode())
                 else:
                     b = url.run(url.join(base, b.decode()), ref)
                 m.write(b.encode() + b"\t" + a + b"\t" + h + b"\n")
@@ -112,7 +116,7 @@ def document(o, scan):
     if not st[3]:
         raise UpipError("{}: no urls, hashes or deps: not a package.json".format(o.src))
     o.version = st[2].decode() if st[2] else (o.target if mip else ref) or "0"
-    print("Installing {} {} from {}".format(o.name, o.version, o.modules if mip else o.src))
+    print("Installing {} {} from {}".format(o.name, o.version, idx if mip else o.src))
 
 
 def dep(r, url, a, b):

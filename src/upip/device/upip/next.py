@@ -63,16 +63,17 @@ def write(o):
     # When the first is https, o.step "tls".
     import sys
     v = getattr(sys.implementation, "_mpy", 0)
+    m = o.modules if o.modules is not True else "https://micropython.org/pi/v2"
     with open(o.path + "/.upip-tx/u", "wb") as f:
-        if (o.modules if o.state[0] == 109 else o.url or o.index)[:5].encode() != b"http:":
+        if (m if o.state[0] == 109 else o.url or o.index)[:5].encode() != b"http:":
             o.step = "tls"  # (a github: spec is https)
         for t in o.state:
             if t == 109:  # m
                 if o.range:
-                    f.write(b"i\t" + o.modules.encode() + b"/index.json\n")
+                    f.write(b"i\t" + m.encode() + b"/index.json\n")
                     continue
                 for v in ([str(v & 0xff).encode()] if v else []) + [b"py"]:
-                    f.write(b"m\t" + "{}/package/".format(o.modules).encode() + v + b"/" +
+                    f.write(b"m\t" + "{}/package/".format(m).encode() + v + b"/" +
                             o.name.encode() + b"/" + (o.target.encode() if o.target else
                                                       b"latest") + b".json\n")
             elif t == 112 or t == 110:  # p n

@@ -9,7 +9,7 @@ def run(args, path, index, ca, insecure, force, timeout, modules):
     # 0 (asked for, or a dependency), a tab, a requirement); o.count, the
     # next free slot in the stage; o.path (DIR) and o.mkdir (the folders
     # made for it); o.index (PyPI's JSON API) and o.modules (the mip index:
-    # micropython-lib's modules; None when turned off). Each package then sets o.name, o.target (its pin),
+    # micropython-lib's modules; True its own, None when turned off). Each package then sets o.name, o.target (its pin),
     # o.range, o.flags (1 if asked for), o.state (its sources: see next),
     # o.url (a package.json spec), o.src (the URL of its document),
     # o.version, o.url and o.sha256 (the archive, or the document);
@@ -18,9 +18,9 @@ def run(args, path, index, ca, insecure, force, timeout, modules):
     from upip.dir import mount
     o = Opts()
     o.index = (index or "https://pypi.org/pypi").rstrip("/")
-    if modules:  # (True: micropython-lib's)
-        modules = (modules if type(modules) is str else "https://micropython.org/pi/v2")
-    o.modules = modules.rstrip("/") if modules else None
+    # (True: micropython-lib's, https://micropython.org/pi/v2, spelt out
+    # where it is used: its string would be an island all through the run)
+    o.modules = modules.rstrip("/") if type(modules) is str else modules or None
     o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
     o.pos = o.count = 0
     o.name = o.target = o.range = o.flags = o.state = o.src = o.version = o.url = None

@@ -35,7 +35,8 @@ def run(o, e):
             e = "refusing {} {}: {}".format(a[3] if len(a) > 3 else "archive member", a[1], e)
         if a[0] == 12:  # found nowhere: (12, name, the sources tried; see get)
             e = "no such package: tried " + ", ".join(
-                o.modules if t == 109 else "{}/{}{}".format(o.index, "micropython-" if t == 112 else
+                (o.modules if o.modules is not True else "https://micropython.org/pi/v2")
+                if t == 109 else "{}/{}{}".format(o.index, "micropython-" if t == 112 else
                                                         "", a[1]) for t in a[2])
         if a[0] == 21 and "signed" in a[2]:  # where mbedtls takes its memory from
             # the heap, running out of it in a signature's check reads as
