@@ -31,12 +31,12 @@ def run(argv):
                     print("error: cannot read the requirements file " + v)
                     return 1
             else:
-                kw[("path", "index", "", "ca", "timeout", "mip_index")[k]] = (
-                    float(v) if k == 4 else v)
+                kw[("path", "index", "", "ca", "timeout", b"mip_index".decode())[k]] = (
+                    float(v) if k == 4 else v)  # (b"": no qstr)
         elif a in ("--insecure", "--force"):
             kw[a[2:]] = True
         elif a == "--no-mip-index":
-            kw["mip_index"] = False
+            kw[b"mip_index".decode()] = False
         elif a in ("-h", "--help"):
             return 0
         elif a[:1] == "-":
