@@ -587,3 +587,21 @@ def test_an_sdist_whose_code_upip_cannot_find_fails_naming_it() -> None:
         read_distribution("fxlost-1.0.tar.gz", lost)
     assert str(info.value).startswith("fxlost-1.0.tar.gz is not a readable distribution: found "
                                       "no package or module to install in it")
+
+
+def test_type_stubs_never_land() -> None:
+    """.pyi and py.typed are for CPython's type checkers; MicroPython never reads them."""
+    files = {"fxtyped/__init__.py": b"X = 1\n", "fxtyped/__init__.pyi": b"X: int\n",
+             "fxtyped/py.typed": b"", "fxtyped/core.pyi": b"def f() -> None: ...\n"}
+    for dist in (read_distribution("fxtyped-1.0-py3-none-any.whl",
+                                   wheel("fxtyped", "1.0", files)),
+                 read_distribution("fxtyped-1.0.tar.gz", standard_sdist("fxtyped", "1.0", files)),
+                 read_distribution("fxtyped-1.0.tar.gz", upip_sdist("fxtyped", "1.0", files))):
+        assert sorted(dist.files) == ["fxtyped/__init__.py"], dist.kind
+
+
+def test_romfs_leaves_out_stubs_an_older_install_left() -> None:
+    from upip.size import romfs_tree
+
+    assert romfs_tree({"a/__init__.py": b"", "a/__init__.pyi": b"", "a/py.typed": b""}) == {
+        "lib/a/__init__.py": b""}

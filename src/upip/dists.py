@@ -119,8 +119,12 @@ def parse_requires_txt(text: str) -> list[str]:
 # -- file selection -----------------------------------------------------------
 
 
-def _is_cache(path: str) -> bool:
-    return "__pycache__" in path.split("/") or path.endswith((".pyc", ".pyo"))
+def never_installed(path: str) -> bool:
+    """Files no image wants: CPython's caches, and type stubs (``.pyi``,
+    ``py.typed``), which MicroPython never reads and which were a third of a
+    ROMFS image of microdot."""
+    return ("__pycache__" in path.split("/") or path.endswith((".pyc", ".pyo", ".pyi"))
+            or path.rpartition("/")[2] == "py.typed")
 
 
 def select_upip_format(paths: Iterable[str]) -> list[str]:
@@ -129,7 +133,7 @@ def select_upip_format(paths: Iterable[str]) -> list[str]:
     for path in paths:
         if path.startswith(("setup.", "PKG-INFO", "README")) or ".egg-info" in path:
             continue
-        if not _is_cache(path):
+        if not never_installed(path):
             chosen.append(path)
     return chosen
 
@@ -214,7 +218,7 @@ def select_package_files(paths: list[str], top_level: list[str] | None,
     chosen = {}
     for path in inside:
         head, sep, _ = path.partition("/")
-        if _is_cache(path) or ".egg-info" in head or ".dist-info" in head:
+        if never_installed(path) or ".egg-info" in head or ".dist-info" in head:
             continue
         if (sep and head in wanted) or (not sep and path.endswith(".py") and path[:-3] in wanted):
             chosen[path] = root + path
@@ -318,7 +322,7 @@ def read_wheel(archive: str, contents: ArchiveContents) -> Distribution:
             if got != want:
                 raise CorruptArchive(archive, f"{path} does not match the wheel's RECORD")
         head, _, rest = path.partition("/")
-        if head == info or _is_cache(path):
+        if head == info or never_installed(path):
             continue
         if head.endswith(".data"):
             scheme, _, inner = rest.partition("/")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import romfs
 from .compile import CompileOptions, compilable, compile_files
+from .dists import never_installed
 from .errors import UpipError
 from .image import Image
 from .mpy import mpy_name
@@ -76,7 +77,9 @@ def image_files(root: Path) -> dict[str, bytes]:
 
 
 def romfs_tree(files: Mapping[str, bytes], prefix: str = ROMFS_PREFIX) -> dict[str, bytes]:
-    return {f"{prefix}/{p}" if prefix else p: d for p, d in files.items()}
+    """The image's files under ``prefix`` (stubs an older install left aside)."""
+    return {f"{prefix}/{p}" if prefix else p: d for p, d in files.items()
+            if not never_installed(p)}
 
 
 def measure(root: Path, options: CompileOptions) -> tuple[SizeReport, dict[str, bytes]]:
