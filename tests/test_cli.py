@@ -55,8 +55,13 @@ def test_plain_list_in_a_pipe(upip: Upip, index: IndexServer, tmp_path: Path) ->
 
 
 def test_list_of_an_empty_or_missing_image(upip: Upip, tmp_path: Path) -> None:
-    code, out, _ = upip("list", "-p", str(tmp_path / "nothing"), "--json")
+    (tmp_path / "empty").mkdir()
+    code, out, _ = upip("list", "-p", str(tmp_path / "empty"), "--json")
     assert code == 0 and out.strip() == "[]"
+    for command in (["list"], ["show", "x"], ["manifest", "-o", "-"], ["check"]):
+        code, out, err = upip(*command, "-p", str(tmp_path / "nothing"))
+        assert code == 1, command
+        assert err.strip().startswith(f"error: {tmp_path / 'nothing'}"), command
     assert not (tmp_path / "nothing").exists()
 
 
@@ -113,3 +118,25 @@ def test_quiet_prints_nothing_on_success(index: IndexServer, tmp_path: Path) -> 
     result = run_cli("install", "-q", "-p", str(tmp_path / "lib"), "-i", index.json_url,
                      "micropython-fx-app")
     assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+
+
+def test_a_closed_pipe_ends_quietly(index: IndexServer, tmp_path: Path) -> None:
+    """`upip list | head -1`: the reader is gone; no traceback, SIGPIPE's status."""
+    lib = tmp_path / "lib"
+    assert run_cli("install", "-q", "-p", str(lib), "-i", index.json_url,
+                   "micropython-fx-app").returncode == 0
+    read, write = os.pipe()
+    os.close(read)  # every write to the pipe now fails with EPIPE
+    proc = subprocess.run([sys.executable, "-m", "upip", "list", "-p", str(lib)], stdout=write,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(write)
+    assert proc.returncode == 141 and proc.stderr == ""
+
+
+def test_requirements_that_all_exclude_micropython(upip: Upip, tmp_path: Path) -> None:
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("cpython-only; implementation_name == 'cpython'\n")
+    code, out, err = upip("install", "-p", str(tmp_path / "lib"), "-r", str(reqs))
+    assert code == 0, err
+    assert out.strip() == "Nothing to install: the marker of every requirement excludes MicroPython"
+    assert not (tmp_path / "lib").exists()

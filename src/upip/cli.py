@@ -471,6 +471,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("error: interrupted; the image was left as it was", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `upip list | head -1`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # (so that the flush at exit is quiet too)
+        return 141  # as a process ended by SIGPIPE
     finally:
         reporter.close()
 
@@ -493,6 +497,10 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
     wanted.specs += [parse_spec(s, "command line") for s in args.specs]
     if not wanted.specs:
         raise UpipError("nothing to install: give a SPEC or -r FILE (see upip install --help)")
+    if not any(s.applies() for s in wanted.specs):
+        if not args.quiet:
+            print("Nothing to install: the marker of every requirement excludes MicroPython")
+        return 0
     options = Options(
         index_url=args.index_url or wanted.index_url or DEFAULT_INDEX,
         extra_index_urls=args.extra_index_url + wanted.extra_index_urls,
@@ -715,7 +723,7 @@ def cmd_uninstall(args: argparse.Namespace, reporter: Any) -> int:
 def _open_image(args: argparse.Namespace, reporter: Any) -> Any:
     from .image import Image
 
-    return Image.open(_target(args), reporter)
+    return Image.open(_target(args), reporter, must_exist=True)
 
 
 def cmd_list(args: argparse.Namespace, reporter: Any) -> int:

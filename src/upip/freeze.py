@@ -61,7 +61,7 @@ class Manifest:
 
 def manifest(image_dir: Path, manifest_dir: Path, include: str | None = None) -> Manifest:
     """The manifest.py text freezing every package and module of ``image_dir``."""
-    image = Image.open(image_dir)
+    image = Image.open(image_dir, must_exist=True)
     versions = {}
     for rec in image.records.values():
         tops = {f.path.split("/", 1)[0] for f in rec.files}

@@ -121,10 +121,15 @@ class Image:
         self.records = records
 
     @classmethod
-    def open(cls, root: Path, reporter: Reporter | None = None) -> Image:
+    def open(cls, root: Path, reporter: Reporter | None = None, must_exist: bool = False
+             ) -> Image:
+        """The image at ``root``; a missing folder is an empty image, unless
+        ``must_exist`` (a command that only reads one)."""
         root = Path(os.path.expanduser(root))
         if root.exists() and not root.is_dir():
             raise ImageError(str(root), "exists and is not a directory")
+        if must_exist and not root.exists():
+            raise ImageError(str(root), "no such image folder; give the image with -p DIR")
         stage = root / STAGE_NAME
         if stage.exists():
             recover(root, reporter or Reporter())
