@@ -20,7 +20,7 @@ from .report import Reporter
 from .sources import Candidate
 from .sources.package_json import FileRef
 
-MAX_DOWNLOAD = 64 * 1024 * 1024
+MAX_DOWNLOAD = 64 * 1024 * 1024  # the cap for a file whose index declares no size
 
 
 def default_cache_dir() -> Path:
@@ -209,7 +209,8 @@ class Fetcher:
                 buf.extend,
                 restart=buf.clear,
                 progress=lambda done, total: self.reporter.download_progress(key, done, total),
-                max_bytes=self.max_bytes,
+                # the size the index declares, where it declares one (PyPI's "size")
+                max_bytes=min(size, self.max_bytes) if size else self.max_bytes,
             )
         finally:
             self.reporter.download_finished(key)

@@ -28,7 +28,7 @@ JSON_691 = "application/vnd.pypi.simple.v1+json"
 
 @dataclass
 class Fault:
-    kind: str  # status | drop | stall | chunked | redirect | body
+    kind: str  # status | drop | stall | chunked | redirect | body | trickle | length | raw
     arg: Any = None
     times: int = 1_000_000
 
@@ -127,6 +127,11 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if fault is not None and fault.kind == "stall":
             time.sleep(float(fault.arg))
+        if fault is not None and fault.kind == "raw":  # not HTTP at all
+            self.wfile.write(fault.arg)
+            self.wfile.flush()
+            self.close_connection = True
+            return None
         found = self._resolve(path)
         if found is None:
             return self._send(404, b"not found\n", "text/plain")
@@ -140,6 +145,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body[: int(fault.arg)])
             self.wfile.flush()
+            self.close_connection = True
+            return None
+        if fault is not None and fault.kind in ("trickle", "length"):
+            # trickle: a byte every `arg` seconds; length: a Content-Length of
+            # `arg`, and the body as it is (short of it), the connection held
+            declared = len(body) if fault.kind == "trickle" else int(fault.arg)
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(declared))
+            self.end_headers()
+            try:
+                for i in range(len(body)) if fault.kind == "trickle" else ():
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(float(fault.arg))
+                if fault.kind == "length":
+                    self.wfile.write(body)
+                    self.wfile.flush()
+                    time.sleep(30)  # as a server that promised more and went quiet
+            except OSError:  # the client gave up, as it should
+                pass
             self.close_connection = True
             return None
         if fault is not None and fault.kind == "chunked":
