@@ -451,7 +451,9 @@ def test_hand_made_file_in_the_way(upip: Upip, index: IndexServer, tmp_path: Pat
     assert (lib / "fxbase.py").read_text().startswith('VERSION = "2.0"')
 
 
-def test_another_upip_is_installing(upip: Upip, index: IndexServer, lib: Target) -> None:
+def test_another_upip_is_installing(upip: Upip, index: IndexServer, lib: Target,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPIP_LOCK_WAIT", "0.3")
     stage = lib.path / ".upip-tx"
     stage.mkdir(parents=True)
     (stage / "pid").write_text(str(os.getppid()))  # a live process that is not this one

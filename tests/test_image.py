@@ -260,7 +260,7 @@ def test_second_transaction_on_same_directory_is_refused(tmp_path: Path) -> None
     root = tmp_path / "lib"
     populate(root)
     with Transaction(root), pytest.raises(ImageError, match="another upip"):
-        Transaction(root).__enter__()
+        Transaction(root).__enter__()  # this process's own lock: alive
     assert not (root / STAGE_NAME).exists()
 
 
@@ -491,7 +491,8 @@ def test_next_run_undoes_a_commit_killed_at_any_move(
         assert (root / STAGE_NAME / "journal").is_file()
         (root / STAGE_NAME / "pid").write_text(str(dead_pid()))
         reporter = CollectingReporter()
-        image = Image.open(root, reporter)
+        with Image.locked(root, reporter) as image:  # the next writer
+            pass
         assert snapshot(root) == before, f"after a kill at move {n}"
         assert image.records == {r.key: r for r in OLD}
         assert len(reporter.warnings) == 1
@@ -505,9 +506,10 @@ def test_next_run_removes_new_directory_of_a_killed_commit(
     root = tmp_path / "build" / "lib"
     assert crash_during_commit(root, monkeypatch, 2)
     assert (root / "a.py").exists()  # the first move happened
+    (root / STAGE_NAME / "pid").write_text(str(dead_pid()))
     reporter = CollectingReporter()
-    image = Image.open(root, reporter)
-    assert image.records == {}
+    with Image.locked(root, reporter) as image:
+        assert image.records == {}
     assert snapshot(tmp_path) == before
     assert not (tmp_path / "build").exists()
     assert len(reporter.warnings) == 1
@@ -521,8 +523,10 @@ def test_stage_of_a_finished_commit_is_just_removed(
         m.setattr(upip.image, "shutil", SimpleNamespace(rmtree=lambda *a, **k: None))
         change(root)
     assert (root / STAGE_NAME / "committed").is_file()
+    (root / STAGE_NAME / "pid").write_text(str(dead_pid()))
     reporter = CollectingReporter()
-    image = Image.open(root, reporter)
+    with Image.locked(root, reporter) as image:
+        pass
     assert not (root / STAGE_NAME).exists()
     assert reporter.warnings == []
     assert image.records == {r.key: r for r in NEW}
@@ -538,7 +542,8 @@ def test_stage_killed_before_commit_is_just_removed(tmp_path: Path) -> None:
     tx.write("a.py", b"half\n")
     (root / STAGE_NAME / "pid").write_text(str(dead_pid()))
     reporter = CollectingReporter()
-    assert Image.open(root, reporter).records == {r.key: r for r in OLD}
+    with Image.locked(root, reporter) as image:
+        assert image.records == {r.key: r for r in OLD}
     assert snapshot(root) == before
     assert reporter.warnings == []
 
@@ -549,8 +554,10 @@ def test_stage_of_a_running_upip_is_left_alone(tmp_path: Path) -> None:
     Transaction(root).__enter__()
     (root / STAGE_NAME / "pid").write_text(str(os.getppid()))  # alive, and not us
     staged = snapshot(root)
-    with pytest.raises(ImageError, match=f"another upip \\(pid {os.getppid()}\\)"):
-        Image.open(root, CollectingReporter())
+    assert Image.open(root).records == {r.key: r for r in OLD}  # a reader: left alone
+    held = f"another upip \\(pid {os.getppid()}\\) is changing this image"
+    with pytest.raises(ImageError, match=held), Image.locked(root, CollectingReporter(), wait=0.2):
+        pass
     assert snapshot(root) == staged
 
 

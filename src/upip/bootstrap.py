@@ -85,6 +85,6 @@ def bootstrap(target: Path, *, mpy: bool = True, ca: Path | None = None,
     cand = Candidate("upip", Version(__version__), __version__, "dir", SOURCE, "upip",
                      SOURCE, sha)
     loaded = Loaded(Distribution("upip", __version__, [], files, [], "bootstrap"), sha)
-    image = Image.open(target, reporter)
-    return apply(image, [Resolved(cand, True)], lambda c: loaded, Options(),
-                 reporter or Reporter())
+    with Image.locked(target, reporter) as image:
+        return apply(image, [Resolved(cand, True)], lambda c: loaded, Options(),
+                     reporter or Reporter())

@@ -123,7 +123,12 @@ class CompileReport:
 def compile_image(root: Path, options: CompileOptions, reporter: Reporter | None = None,
                   dry_run: bool = False) -> CompileReport:
     """Compile every package's .py files in the image, in one transaction."""
-    image = Image.open(root, reporter)
+    with Image.for_change(root, reporter, dry_run) as image:
+        return _compile_image(image, options, dry_run)
+
+
+def _compile_image(image: Image, options: CompileOptions, dry_run: bool) -> CompileReport:
+    root = image.root
     if not image.records:
         raise ImageError(str(root), "no package installed by upip here; install some first "
                                     "(or use upip install --mpy)")

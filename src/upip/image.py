@@ -20,17 +20,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
 from .errors import ImageError
+from .image_lock import STAGE_NAME, ImageLock
 from .report import Reporter
 from .slotted import Slotted
 from .specs import normalize
 
 RECORDS_NAME = ".upip-records"
-STAGE_NAME = ".upip-tx"
 RESERVED = (RECORDS_NAME, STAGE_NAME)
 HEADER = "upip-records\t1"
 
@@ -116,31 +116,54 @@ def check_image_path(path: str) -> str:
 class Image:
     """An image directory: records in memory, loaded once."""
 
-    def __init__(self, root: Path, records: dict[str, DistRecord]) -> None:
+    def __init__(self, root: Path, records: dict[str, DistRecord],
+                 lock: ImageLock | None = None) -> None:
         self.root = root
         self.records = records
+        self.lock = lock  # held by a writer (Image.locked)
 
     @classmethod
-    def open(cls, root: Path, reporter: Reporter | None = None, must_exist: bool = False
-             ) -> Image:
-        """The image at ``root``; a missing folder is an empty image, unless
-        ``must_exist`` (a command that only reads one)."""
+    def open(cls, root: Path, reporter: Reporter | None = None, must_exist: bool = False,
+             lock: ImageLock | None = None) -> Image:
+        """The image at ``root``, read as it is: a reader takes no lock and
+        leaves any stage alone. A missing folder is an empty image, unless
+        ``must_exist`` (a command that only reads one). A writer opens it with
+        :meth:`locked`, which reads the records under the lock."""
         root = Path(os.path.expanduser(root))
         if root.exists() and not root.is_dir():
             raise ImageError(str(root), "exists and is not a directory")
         if must_exist and not root.exists():
             raise ImageError(str(root), "no such image folder; give the image with -p DIR")
-        stage = root / STAGE_NAME
-        if stage.exists():
-            recover(root, reporter or Reporter())
         path = root / RECORDS_NAME
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return cls(root, {})
+            return cls(root, {}, lock)
         except (OSError, UnicodeDecodeError) as exc:
             raise ImageError(str(path), f"cannot read it: {exc}") from None
-        return cls(root, parse_records(text, str(path)))
+        return cls(root, parse_records(text, str(path)), lock)
+
+    @classmethod
+    @contextlib.contextmanager
+    def locked(cls, root: Path, reporter: Reporter | None = None,
+               wait: float | None = None) -> Iterator[Image]:
+        """The image, for a writer: the lock taken (a stale one recovered)
+        before the records are read, and let go at the end, whatever
+        happens."""
+        root = Path(os.path.expanduser(root))
+        if root.exists() and not root.is_dir():
+            raise ImageError(str(root), "exists and is not a directory")
+        with ImageLock(root, reporter, wait) as lock:
+            yield cls.open(root, reporter, lock=lock)
+
+    @classmethod
+    def for_change(cls, root: Path, reporter: Reporter | None = None, dry_run: bool = False
+                   ) -> contextlib.AbstractContextManager[Image]:
+        """:meth:`locked`, or for a dry run (which writes nothing, not even
+        the lock) the image as it is."""
+        if dry_run:
+            return contextlib.nullcontext(cls.open(root, reporter))
+        return cls.locked(root, reporter)
 
     def paths(self) -> list[str]:
         """Every file in the image directory (``a/b``, sorted), upip's own aside."""
@@ -197,7 +220,7 @@ class Image:
         return True
 
     def transaction(self) -> Transaction:
-        return Transaction(self.root)
+        return Transaction(self.root, self.lock)
 
 
 # -- transactions ----------------------------------------------------------------
@@ -218,10 +241,11 @@ class Transaction:
     files is most of an install's time.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, lock: ImageLock | None = None) -> None:
         self.root = root
         self.stage = root / STAGE_NAME
-        self.created_root: list[Path] = []  # dirs above and including root we made
+        self.lock = lock  # the writer's lock; without one, the transaction takes its own
+        self.own_lock = lock is None
         self.flat: dict[str, int] = {}  # path -> slot i of a file staged as n<i>
         self.trees: dict[str, int] = {}  # a folder the image lacks -> i of t<i>
         self.writes: dict[str, tuple[str, bytes]] = {}  # path -> (where in the stage, data)
@@ -229,24 +253,14 @@ class Transaction:
         self.committed = False
         self._folders: dict[str, bool] = {}  # image folder -> whether it exists
 
+    @property
+    def created_root(self) -> list[Path]:
+        """Folders above and including root that the lock made for the image."""
+        return self.lock.created_root if self.lock else []
+
     def __enter__(self) -> Transaction:
-        missing = []
-        here = self.root
-        while not here.exists():
-            missing.append(here)
-            here = here.parent
-        try:
-            for path in reversed(missing):
-                path.mkdir()
-                self.created_root.append(path)
-            self.stage.mkdir()
-            (self.stage / "pid").write_text(str(os.getpid()))
-        except FileExistsError:
-            self._remove_created_root()
-            raise ImageError(str(self.root), "another upip is changing this directory") from None
-        except OSError as exc:
-            self._cleanup()
-            raise ImageError(str(self.root), f"cannot prepare it: {exc.strerror or exc}") from None
+        if self.lock is None:
+            self.lock = ImageLock(self.root, wait=0).acquire()
         return self
 
     def __exit__(
@@ -393,25 +407,31 @@ class Transaction:
             os.replace(self.stage / "journal", self.stage / "committed")
         except BaseException as exc:
             _rollback(self.root, self.stage)
-            self._remove_created_root()
+            assert self.lock is not None
+            self.lock.rolled_back()
             if isinstance(exc, OSError) and not isinstance(exc, ImageError):
                 raise ImageError(str(self.root), f"cannot commit: {exc.strerror or exc}") from None
             raise
         self.committed = True
         shutil.rmtree(self.stage, ignore_errors=True)
+        assert self.lock is not None
+        self.lock.committed()
         _prune_empty_dirs(self.root, self.deletes)
 
     def _cleanup(self) -> None:
-        shutil.rmtree(self.stage, ignore_errors=True)
-        self._remove_created_root()
-
-    def _remove_created_root(self) -> None:
-        for path in reversed(self.created_root):
-            try:
-                path.rmdir()
-            except OSError:
-                break
-        self.created_root = []
+        """Nothing was committed: the stage emptied (and the lock let go when
+        the transaction took it itself)."""
+        assert self.lock is not None
+        if self.own_lock:
+            self.lock.release()
+            return
+        for entry in os.scandir(self.stage) if self.stage.exists() else ():
+            if entry.name != "pid":
+                path = Path(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
 
 
 def _inside(root: str, path: str) -> bool:
@@ -462,29 +482,23 @@ def _rollback(root: Path, stage: Path) -> None:
 
 
 def recover(root: Path, reporter: Reporter) -> None:
-    """Finish or undo a transaction that a previous run left behind."""
+    """Finish or undo the transaction of a writer that is gone (upip.image_lock
+    calls this for a stale lock): a committed one loses its stage and the
+    folders its deletions emptied; one cut short is rolled back."""
     stage = root / STAGE_NAME
-    try:
-        pid = int((stage / "pid").read_text())
-    except (OSError, ValueError):
-        pid = 0
-    if pid and pid != os.getpid() and _alive(pid):
-        raise ImageError(str(root), f"another upip (pid {pid}) is changing this directory")
-    if (stage / "committed").exists():
+    committed = stage / "committed"
+    if committed.exists():
+        try:
+            lines = committed.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        deleted = [line.split("\t", 2)[2] for line in lines
+                   if line.startswith("del\t") and line.count("\t") == 2]
         shutil.rmtree(stage, ignore_errors=True)
+        _prune_empty_dirs(root, deleted)
         return
     if (stage / "journal").exists():
         _rollback(root, stage)
         reporter.warn(f"{root}: undid an install that was interrupted; the directory is as before")
     else:
         shutil.rmtree(stage, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True

@@ -458,11 +458,17 @@ def install(
     reporter: Reporter | None = None,
     http: HttpClient | None = None,
 ) -> InstallReport:
-    """Resolve ``specs``, fetch and verify everything, then commit it into ``target``."""
+    """Resolve ``specs``, fetch and verify everything, then commit it into ``target``
+    (holding its lock from the reading of its records to the commit)."""
     options = options or Options()
     reporter = reporter or Reporter()
     profile = load_profile(options.target)
-    image = Image.open(target, reporter)
+    with Image.for_change(target, reporter, options.dry_run) as image:
+        return _install(image, specs, options, reporter, http, profile)
+
+
+def _install(image: Image, specs: list[Spec], options: Options, reporter: Reporter,
+             http: HttpClient | None, profile: Profile) -> InstallReport:
     installed: dict[str, Candidate] = {}
     if not options.force_reinstall:
         for key, rec in image.records.items():
@@ -681,7 +687,12 @@ def uninstall(names: list[str], target: Path = DEFAULT_TARGET,
     one that keeps the built-in whole (upip.firmware)."""
     reporter = reporter or Reporter()
     profile = profile or load_profile()
-    image = Image.open(target, reporter)
+    with Image.for_change(target, reporter, dry_run) as image:
+        return _uninstall(image, names, reporter, dry_run, profile)
+
+
+def _uninstall(image: Image, names: list[str], reporter: Reporter, dry_run: bool,
+               profile: Profile) -> InstallReport:
     report = InstallReport(image.root, dry_run)
     gone: set[str] = set()
     for name in names:
