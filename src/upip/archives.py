@@ -23,7 +23,7 @@ import tarfile
 import zlib
 from typing import NamedTuple
 
-from .errors import CorruptArchive, UnsafeArchive
+from .errors import CorruptArchive, UnsafeArchive, UpipError
 from .slotted import Slotted
 
 
@@ -115,8 +115,9 @@ def gunzip(archive: str, data: bytes, limit: int) -> bytes:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
             out += inflater.decompress(data, limit + 1 - len(out))
-        except zlib.error as exc:
-            raise CorruptArchive(archive, f"bad gzip data: {exc}") from None
+        except zlib.error as exc:  # "Error -3 while decompressing data: invalid ..."
+            why = str(exc).rpartition(": ")[2]
+            raise CorruptArchive(archive, f"its gzip data is damaged ({why})") from None
         if len(out) > limit:
             raise UnsafeArchive(archive, "(gzip stream)", f"inflates to over {limit} bytes")
         if not inflater.eof:
@@ -155,8 +156,11 @@ def read_tar(archive: str, data: bytes, limits: Limits | None = None) -> Archive
                     collect.contents.files[path] = _member_data(archive, tar, member, data)
                 else:
                     raise UnsafeArchive(archive, member.name, "unsupported member type")
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise CorruptArchive(archive, f"{type(exc).__name__}: {exc}") from None
+    except UpipError:
+        raise
+    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError, IndexError,
+            UnicodeError) as exc:
+        raise CorruptArchive(archive, _in_words("tar", exc)) from None
     return collect.contents
 
 
@@ -201,9 +205,27 @@ def read_zip(archive: str, data: bytes, limits: Limits | None = None) -> Archive
                     if len(body) != info.file_size:
                         raise CorruptArchive(archive, f"{info.filename} has the wrong size")
                     collect.contents.files[path] = body
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        raise CorruptArchive(archive, f"{type(exc).__name__}: {exc}") from None
+    except UpipError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError,
+            IndexError, RuntimeError, UnicodeError) as exc:
+        raise CorruptArchive(archive, _in_words("zip", exc)) from None
     return collect.contents
+
+
+def _in_words(kind: str, exc: BaseException) -> str:
+    """What a reader's failure means, without its exception class: the
+    standard library's readers raise many kinds for a damaged archive."""
+    text = str(exc).strip().rstrip(".") or "damaged"
+    if isinstance(exc, zlib.error):
+        return "its compressed data is damaged"
+    if isinstance(exc, EOFError) or "unexpected end" in text.lower():
+        return "it is cut short"
+    if isinstance(exc, RuntimeError) and "encrypted" in text.lower():
+        return "it is encrypted"
+    if isinstance(exc, NotImplementedError):
+        return f"it uses what a {kind} reader here cannot read ({text})"
+    return f"a damaged {kind} archive ({text[:80]})"
 
 
 def read_archive(archive: str, data: bytes, limits: Limits | None = None) -> ArchiveContents:
