@@ -153,6 +153,9 @@ def _install_parser(sub: Subparsers) -> None:
                    help="retries for transient network errors (default: 3)")
     p.add_argument("--cert", metavar="PEM", default=None,
                    help="CA bundle to verify TLS with (default: the system's trust store)")
+    p.add_argument("--proxy", metavar="URL", default=None,
+                   help="a proxy for every request, http://[USER:PASSWORD@]host:port "
+                        "(default: $HTTPS_PROXY / $HTTP_PROXY, minus the hosts $NO_PROXY names)")
     p.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
                    help="parallel downloads (default: 8)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -510,7 +513,8 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
         cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
         no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs,
         cert=args.cert, mpy=_compile_options(args.mpy) if args.mpy else None,
-        mip_index=_mip_index(args), target=args.target, boot_files=args.boot_files)
+        mip_index=_mip_index(args), target=args.target, boot_files=args.boot_files,
+        proxy=args.proxy)
     report = install(wanted.specs, _target(args), options, reporter)
     reporter.close()
     if args.json:

@@ -57,7 +57,12 @@ class HTTPStatusError(UpipError, OSError):
     def __init__(self, url: str, status: int, reason: str = "") -> None:
         self.url, self.status = url, status
         text = f"{status} {reason}".strip()
-        super().__init__(f"{url} answered HTTP {text}; try again later or check the index")
+        advice = {401: "it wants credentials: give them in the URL (https://USER:PASSWORD@"
+                       "host/...) or in ~/.netrc",
+                  403: "the credentials given are not allowed there",
+                  407: "the proxy wants credentials: --proxy http://USER:PASSWORD@host:port"
+                  }.get(status, "try again later or check the index")
+        super().__init__(f"{url} answered HTTP {text}; {advice}")
 
 
 class CorruptMetadata(UpipError, ValueError):

@@ -1,16 +1,29 @@
-"""HTTP for indexes and downloads: urllib3 underneath, verified TLS, retries.
+"""HTTP for indexes and downloads: urllib3 underneath, verified TLS, retries,
+proxies and credentials as pip users expect them.
 
 One :class:`HttpClient` is shared by every source and the fetcher; urllib3's
 pool is thread-safe, so parallel downloads reuse connections. Transient
 failures (connection refused or reset, timeouts, 429/5xx, a body cut short)
 are retried with exponential backoff; what remains is raised as an
-:class:`~upip.errors.UpipError` naming the URL.
+:class:`~upip.errors.UpipError` naming the URL, with any password in it
+replaced by ``****``.
+
+Proxies: ``--proxy URL`` for every request, else ``HTTP_PROXY`` /
+``HTTPS_PROXY`` by the request's scheme, minus the hosts ``NO_PROXY`` names;
+https goes through the proxy in a CONNECT tunnel, checked against ``--cert``
+as without one. Credentials: ``USER:PASSWORD@`` in an index or archive URL
+(for that host and port only), else the host's entry in ``~/.netrc``
+(``NETRC`` names another file); sent as HTTP Basic auth, never printed.
 """
 
 from __future__ import annotations
 
+import base64
+import os
+import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -59,6 +72,74 @@ def _reason(exc: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
+def _no_proxy(host: str) -> bool:
+    """Whether ``NO_PROXY`` (or ``no_proxy``) exempts ``host``: ``*``, the host
+    itself, or a domain it is in (``example.com`` and ``.example.com`` alike)."""
+    value = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
+    host = host.lower().rstrip(".")
+    for entry in (e.strip().lower() for e in value.split(",")):
+        entry = entry.rpartition(":")[0] if entry.count(":") == 1 else entry  # host:port
+        entry = entry.lstrip(".")
+        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+            return True
+    return False
+
+
+def redact(url: str) -> str:
+    """``url`` with the password of its user info replaced by ``****``."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:****@{parts.netloc.rpartition('@')[2]}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+class Credentials:
+    """Who upip is on which host: user and password from a URL it was given,
+    else from ``~/.netrc``."""
+
+    def __init__(self) -> None:
+        self._given: dict[str, tuple[str, str]] = {}  # netloc -> (user, password)
+        self._lock = threading.Lock()
+        self._netrc: object | None = None
+        self._netrc_read = False
+
+    def strip(self, url: str) -> str:
+        """``url`` without its user info, which is kept for its host and port."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.username is None:
+            return url
+        host = parts.netloc.rpartition("@")[2]
+        with self._lock:
+            self._given[host] = (urllib.parse.unquote(parts.username),
+                                 urllib.parse.unquote(parts.password or ""))
+        return urllib.parse.urlunsplit(parts._replace(netloc=host))
+
+    def header(self, url: str) -> dict[str, str]:
+        parts = urllib.parse.urlsplit(url)
+        found = self._given.get(parts.netloc) or self._from_netrc(parts.hostname or "")
+        if found is None:
+            return {}
+        token = base64.b64encode(f"{found[0]}:{found[1]}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    def _from_netrc(self, host: str) -> tuple[str, str] | None:
+        import netrc
+
+        with self._lock:
+            if not self._netrc_read:
+                self._netrc_read = True
+                path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"),
+                                                               ".netrc")
+                try:
+                    self._netrc = netrc.netrc(path)
+                except (OSError, netrc.NetrcParseError):
+                    self._netrc = None
+        entry = self._netrc.authenticators(host) if isinstance(self._netrc, netrc.netrc) \
+            else None
+        return (entry[0], entry[2] or "") if entry else None
+
+
 class HttpClient:
     """GET with bounds: every request ends within a documented time.
 
@@ -83,21 +164,45 @@ class HttpClient:
         retries: int = 3,
         backoff: float = 0.25,
         ca_file: str | None = None,
+        proxy: str | None = None,
     ) -> None:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        retry = Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10,
-                      raise_on_status=False, raise_on_redirect=True)
-        self.pool = urllib3.PoolManager(
-            num_pools=16,
-            maxsize=8,
-            retries=retry,
+        self.proxy = proxy  # for every request; else the environment's
+        self.credentials = Credentials()
+        self._settings: dict[str, object] = dict(
+            num_pools=16, maxsize=8,
+            retries=Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10,
+                          raise_on_status=False, raise_on_redirect=True),
             timeout=Timeout(connect=timeout, read=timeout),
-            headers={"User-Agent": USER_AGENT},
-            ca_certs=ca_file,
-            cert_reqs="CERT_REQUIRED",
-        )
+            headers={"User-Agent": USER_AGENT}, ca_certs=ca_file, cert_reqs="CERT_REQUIRED")
+        self.pool = urllib3.PoolManager(**self._settings)  # type: ignore[arg-type]
+        self._proxied: dict[str, urllib3.ProxyManager] = {}
+        self._pools_lock = threading.Lock()
+
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        """The direct pool, or the one through the proxy that applies to ``url``."""
+        parts = urllib.parse.urlsplit(url)
+        proxy = self.proxy or urllib.request.getproxies_environment().get(parts.scheme)
+        if not proxy or _no_proxy(parts.hostname or ""):
+            return self.pool
+        with self._pools_lock:
+            manager = self._proxied.get(proxy)
+            if manager is None:
+                given = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+                headers = {}
+                if given.username is not None:
+                    token = base64.b64encode(
+                        f"{urllib.parse.unquote(given.username)}:"
+                        f"{urllib.parse.unquote(given.password or '')}".encode()).decode()
+                    headers["Proxy-Authorization"] = f"Basic {token}"
+                bare = urllib.parse.urlunsplit(given._replace(
+                    netloc=given.netloc.rpartition("@")[2]))
+                manager = urllib3.ProxyManager(bare, proxy_headers=headers,
+                                               **self._settings)  # type: ignore[arg-type]
+                self._proxied[proxy] = manager
+            return manager
 
     # -- documents (index pages, JSON) -------------------------------------
 
@@ -137,15 +242,19 @@ class HttpClient:
                  max_bytes: int, statuses: bool) -> tuple[str, int, dict[str, str]]:
         """Fetch ``url`` into ``sink``: (final URL, status, headers). A status
         other than 200 is returned when ``statuses`` (documents), else raised."""
+        url = self.credentials.strip(url)
+        shown = redact(url)
+        headers = {**headers, **self.credentials.header(url)}
+        pool = self._pool_for(url)
         start = time.monotonic()
         deadline = start + 4 * self.timeout + (max_bytes / MIN_RATE if not statuses else 0)
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                resp = self.pool.request("GET", url, headers=headers, preload_content=False)
+                resp = pool.request("GET", url, headers=headers, preload_content=False)
             except MaxRetryError as exc:
                 if last or not _transient(exc) or time.monotonic() > deadline:
-                    raise IndexUnreachable(url, _reason(exc)) from exc
+                    raise IndexUnreachable(shown, _reason(exc)) from exc
                 self._pause(attempt, deadline)
                 continue
             read = False
@@ -158,14 +267,14 @@ class HttpClient:
                 if resp.status != 200:
                     if statuses:
                         return final, resp.status, _headers(resp)
-                    raise HTTPStatusError(url, resp.status, resp.reason or "")
-                self._stream(url, resp, sink, progress, max_bytes, deadline)
+                    raise HTTPStatusError(shown, resp.status, resp.reason or "")
+                self._stream(shown, resp, sink, progress, max_bytes, deadline)
                 read = True
                 return final, resp.status, _headers(resp)
             except Urllib3Error as exc:  # body cut short, protocol error, read timeout
                 if last or time.monotonic() > deadline:
                     what = "the download broke off: " if not statuses else ""
-                    raise IndexUnreachable(url, what + _reason(exc)) from exc
+                    raise IndexUnreachable(shown, what + _reason(exc)) from exc
                 restart()
                 self._pause(attempt, deadline)
             finally:

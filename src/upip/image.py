@@ -250,7 +250,7 @@ class Transaction:
         self.trees: dict[str, int] = {}  # a folder the image lacks -> i of t<i>
         self.writes: dict[str, tuple[str, bytes]] = {}  # path -> (where in the stage, data)
         self.deletes: list[str] = []
-        self.committed = False
+        self.committed = self.attempted = False
         self._folders: dict[str, bool] = {}  # image folder -> whether it exists
 
     @property
@@ -269,7 +269,7 @@ class Transaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self.committed:
+        if not self.attempted:
             self._cleanup()
 
     # -- staging ---------------------------------------------------------
@@ -374,6 +374,7 @@ class Transaction:
         ops.append(("put", slot, RECORDS_NAME))
         journal = "".join(f"{op}\t{i}\t{path}\n" for op, i, path in ops)
         journal += "".join(f"root\t-1\t{p}\n" for p in self.created_root)
+        self.attempted = True  # from here on, a failure is rolled back, not cleaned up
         try:
             with open(self.stage / "journal", "w", encoding="utf-8") as f:
                 f.write(journal)

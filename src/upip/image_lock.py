@@ -60,6 +60,8 @@ def alive(owner: str) -> bool:
         pid = int(parts[0])
     except (IndexError, ValueError):
         return False
+    if pid <= 0:  # (kill(0) would ask about this process's whole group)
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -59,7 +59,8 @@ DEFAULT_TARGET = Path("~/.micropython/lib")
 class Options(Slotted):
     __slots__ = ("index_url", "extra_index_urls", "find_links", "no_deps", "upgrade",
                  "force_reinstall", "force", "pre", "dry_run", "cache_dir", "no_cache",
-                 "timeout", "retries", "jobs", "cert", "mpy", "mip_index", "target", "boot_files")
+                 "timeout", "retries", "jobs", "cert", "mpy", "mip_index", "target", "boot_files",
+                 "proxy")
     index_url: str
     extra_index_urls: list[str]
     find_links: list[Path]
@@ -79,6 +80,7 @@ class Options(Slotted):
     mip_index: str | None  # the mip index bare names are looked up on first; None: none
     target: str | None  # the firmware's profile (upip.target); None: the default
     boot_files: bool  # install main.py, boot.py, usetup.py at the image root too
+    proxy: str | None  # for every request; None: HTTP(S)_PROXY / NO_PROXY
 
     def __init__(self, index_url: str = DEFAULT_INDEX, extra_index_urls: list[str] | None = None,
                  find_links: list[Path] | None = None, no_deps: bool = False,
@@ -87,7 +89,7 @@ class Options(Slotted):
                  no_cache: bool = False, timeout: float = 15.0, retries: int = 3, jobs: int = 8,
                  cert: str | None = None, mpy: CompileOptions | None = None,
                  mip_index: str | None = "", target: str | None = None,
-                 boot_files: bool = False) -> None:
+                 boot_files: bool = False, proxy: str | None = None) -> None:
         self.index_url = index_url
         self.extra_index_urls = [] if extra_index_urls is None else extra_index_urls
         self.find_links = [] if find_links is None else find_links
@@ -97,7 +99,7 @@ class Options(Slotted):
         self.timeout, self.retries, self.jobs = timeout, retries, jobs
         self.cert, self.mpy = cert, mpy
         self.mip_index = default_mip_index() if mip_index == "" else mip_index
-        self.target, self.boot_files = target, boot_files
+        self.target, self.boot_files, self.proxy = target, boot_files, proxy
 
 
 def default_mip_index() -> str | None:
@@ -355,7 +357,8 @@ class Session:
                  installed: dict[str, Candidate], http: HttpClient | None = None) -> None:
         self.options, self.installed = options, installed
         self.http = http or HttpClient(timeout=options.timeout, retries=options.retries,
-                                       ca_file=options.cert)
+                                       ca_file=options.cert, proxy=options.proxy)
+        keep = self.http.credentials.strip  # (a password in an index URL is never shown)
         cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir(),
                                                     reporter)
         self.fetcher = Fetcher(self.http, cache, reporter)
@@ -364,12 +367,12 @@ class Session:
         variant = options.mpy.target.mpy.split(".")[0] if options.mpy else None
         sources: dict[str, list[Source]] = {MIP: [], PYPI: []}
         for location in (options.index_url, *options.extra_index_urls):
-            family, source = make_source(location, self.http, variant)
+            family, source = make_source(keep(location), self.http, variant)
             sources[family].append(source)
         sources[PYPI] += [DirectorySource(Path(d)) for d in options.find_links]
-        if options.mip_index and all(s.location != options.mip_index.rstrip("/")
-                                     for s in sources[MIP]):
-            sources[MIP].append(MipSource(options.mip_index, self.http, variant))
+        mip = keep(options.mip_index) if options.mip_index else None
+        if mip and all(s.location != mip.rstrip("/") for s in sources[MIP]):
+            sources[MIP].append(MipSource(mip, self.http, variant))
         self.finder = Finder(sources, reporter, self.pool, on_found=self._found)
         mip_index = sources[MIP][0].location if sources[MIP] else None
         self.loader = DistLoader(self.fetcher, self.pool, reporter, on_loaded=self._loaded,
@@ -381,6 +384,8 @@ class Session:
     def direct(self, spec: Spec) -> Requirement:
         """The requirement for a spec given by location, read once per location
         (so a cycle of package.json dependencies ends)."""
+        if spec.url:  # the records keep the URL: never with a password in it
+            spec = spec._replace(url=self.http.credentials.strip(spec.url))
         key = (str(spec.path or spec.url), spec.ref)
         with self._lock:
             fut = self._direct.get(key)

@@ -20,14 +20,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def pypiserver(packages: Path, upload: bool = False) -> Iterator[str]:
+def pypiserver(packages: Path, upload: bool = False,
+               htpasswd: Path | None = None) -> Iterator[str]:
     """Yields the server's base URL (``/simple/`` is the index, ``/`` the upload API).
 
-    ``upload``: accept uploads without authentication (``-a . -P .``)."""
+    ``upload``: accept uploads without authentication (``-a . -P .``).
+    ``htpasswd``: every download and listing needs a user of that file."""
     exe = shutil.which("pypi-server", path=str(Path(sys.executable).parent))
     assert exe, "pypiserver is a test dependency"
     port = free_port()
     auth = ["-a", ".", "-P", "."] if upload else []
+    if htpasswd is not None:
+        auth = ["-a", "download,list,update", "-P", str(htpasswd)]
     proc = subprocess.Popen([exe, "run", "-i", "127.0.0.1", "-p", str(port), *auth,
                              "--backend", "simple-dir", str(packages)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
