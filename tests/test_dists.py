@@ -28,7 +28,7 @@ from upip.dists import (
     read_project,
     select_upip_format,
 )
-from upip.errors import CorruptArchive
+from upip.errors import CorruptArchive, ProjectError
 
 # -- metadata ------------------------------------------------------------------------------
 
@@ -429,8 +429,9 @@ def test_project_pyproject_flat_layout(tmp_path: Path) -> None:
     dist = read_project(root)
     assert (dist.name, dist.version, dist.kind) == ("micropython-fx-proj", "0.4.1", "dir")
     assert dist.requires == ["micropython-fx-base>=1.1", "fx-never; implementation_name == 'cpython'"]
-    assert dist.files == {"fxmod.py": b"M = 1\n", "fxproj/__init__.py": b"P = 1\n",
-                          "fxproj/static/index.html": b"<p/>\n"}
+    assert sorted(dist.files) == ["fxmod.py", "fxproj/R.py", "fxproj/__init__.py",
+                                  "fxproj/static/index.html"]  # as upip sdist ships it
+    assert dist.files["fxproj/static/index.html"] == b"<p/>\n"
     assert dist.skipped == []
 
 
@@ -476,12 +477,11 @@ def test_project_dynamic_version(tmp_path: Path) -> None:
         "pyproject.toml": '[project]\nname = "fx-dyn"\ndynamic = ["version"]\n',
         "fxdyn/__init__.py": "__version__ = '1.0'\n",
     })
-    with pytest.raises(CorruptArchive) as info:
+    with pytest.raises(ProjectError) as info:
         read_project(root)
-    assert info.value.archive == str(root / "pyproject.toml")
-    assert "static name and version" in info.value.reason
+    assert info.value.path == str(root / "pyproject.toml")
+    assert "[project] has no version" in info.value.reason
     assert "never runs a build backend" in info.value.reason
-    assert "build an sdist and install that" in info.value.reason
 
 
 def test_project_invalid_toml(tmp_path: Path) -> None:
@@ -605,3 +605,27 @@ def test_romfs_leaves_out_stubs_an_older_install_left() -> None:
 
     assert romfs_tree({"a/__init__.py": b"", "a/__init__.pyi": b"", "a/py.typed": b""}) == {
         "lib/a/__init__.py": b""}
+
+
+def test_install_dot_and_the_sdist_are_one_image(tmp_path: Path) -> None:
+    """One reader of a project folder: `install .` takes exactly what `upip sdist`
+    ships: [tool.upip] exclude honoured, no stubs, and no upip image or venv that
+    sits inside the project (a folder holding .upip-records or pyvenv.cfg)."""
+    from upip.build import project, sdist
+
+    root = make_project(tmp_path / "proj", {
+        "pyproject.toml": '[project]\nname = "fx-one"\nversion = "1.0"\n'
+                          '[tool.upip]\nexclude = ["fxone/secret.py"]\n',
+        "fxone/__init__.py": "X = 1\n", "fxone/core.pyi": "X: int\n", "fxone/py.typed": "",
+        "fxone/secret.py": "KEY = 1\n", "fxone/data/page.html": "<p/>\n",
+        "lib/.upip-records": "upip-records\t1\n", "lib/umqtt/simple.py": "A = 1\n",
+        "fxone/deep/image/.upip-records": "upip-records\t1\n",
+        "fxone/deep/image/other.py": "B = 1\n", "fxone/deep/__init__.py": "",
+        ".venv/pyvenv.cfg": "", "env2/pyvenv.cfg": "", "env2/lib/site.py": "",
+    })
+    installed = read_project(root).files
+    built = sdist.build(project.load(root), tmp_path / "dist")
+    from_sdist = read_distribution(built.path.name, built.path.read_bytes()).files
+    assert installed == from_sdist
+    assert sorted(installed) == ["fxone/R.py", "fxone/__init__.py", "fxone/data/page.html",
+                                 "fxone/deep/__init__.py"]

@@ -346,14 +346,28 @@ def read_distribution(archive: str, data: bytes, limits: Limits | None = None) -
 # -- project directories -----------------------------------------------------
 
 
+def _has_project_table(pyproject: Path) -> bool:
+    import tomllib
+
+    try:
+        return isinstance(tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project"),
+                          dict)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+
+
 def _walk(root: Path) -> list[str]:
+    from .build.project import not_source
+
     found = []
     for here, dirs, names in os.walk(root):
         rel = Path(here).relative_to(root).as_posix()
         # Tool folders (build, dist, venv...) are pruned at the top only: a
-        # package may well have a subpackage called "build".
+        # package may well have a subpackage called "build". An upip image or
+        # a virtual environment is pruned wherever it is.
         prune = PRUNE_DIRS if rel == "." else {"__pycache__"}
-        dirs[:] = sorted(d for d in dirs if d not in prune and not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if d not in prune and not d.startswith(".")
+                         and not not_source(Path(here) / d))
         prefix = "" if rel == "." else rel + "/"
         found += [prefix + n for n in sorted(names) if not n.startswith(".")]
     return found
@@ -400,7 +414,21 @@ def _project_metadata(root: Path) -> tuple[str, str, list[str]]:
 
 
 def read_project(root: Path) -> Distribution:
-    """Read a project directory as if it were its sdist."""
+    """Read a project directory as if it were its sdist: a pyproject.toml
+    project exactly as ``upip sdist`` reads it (upip.build.project: the same
+    files, [tool.upip] honoured, R.py resource modules made), so that
+    ``install .`` and installing the sdist give one image; a setup.cfg or
+    PKG-INFO project by discovery."""
+    if _has_project_table(root / "pyproject.toml"):
+        from .build.project import load
+        from .build.sdist import project_members
+
+        project = load(root)
+        members, _ = project_members(project)
+        files = {p: members[p] for p in select_upip_format(sorted(members))}
+        meta = project.meta
+        return Distribution(meta.name, meta.version, list(meta.dependencies), files, [],
+                            "dir")
     name, version, requires = _project_metadata(root)
     paths = _walk(root)
 

@@ -115,7 +115,8 @@ def parse(text: str, where: str = "pyproject.toml") -> tuple[Metadata, Config, l
     dynamic = project.get("dynamic") or []
     for key in ("name", "version"):
         if not project.get(key):
-            hint = (" (upip sdist reads static metadata only: dynamic is not supported)"
+            hint = (" (upip reads static metadata only and never runs a build backend: "
+                    "dynamic is not supported)"
                     if key in dynamic else "")
             raise ProjectError(where, f'[project] has no {key}; add {key} = "..."{hint}')
     name = _str(project, "name", where)
@@ -170,6 +171,13 @@ def _hidden(name: str) -> bool:
             or name.endswith((".pyc", ".pyo", ".pyi")))
 
 
+def not_source(folder: Path) -> bool:
+    """A folder that is no one's source, wherever it sits: an upip image (its
+    ``.upip-records``: installing into a folder of the project must not ship
+    it back) or a virtual environment."""
+    return (folder / ".upip-records").exists() or (folder / "pyvenv.cfg").exists()
+
+
 def _walk(folder: Path, base: Path) -> list[str]:
     out = []
     for path in sorted(folder.iterdir()):
@@ -178,7 +186,8 @@ def _walk(folder: Path, base: Path) -> list[str]:
         if path.is_symlink():
             continue
         if path.is_dir():
-            out += _walk(path, base)
+            if not not_source(path):
+                out += _walk(path, base)
         elif path.is_file():
             out.append(path.relative_to(base).as_posix())
     return out
@@ -191,7 +200,7 @@ def _has_code(folder: Path) -> bool:
 def _discover_packages(source: Path) -> list[str]:
     return [p.name for p in sorted(source.iterdir())
             if p.is_dir() and not _hidden(p.name) and p.name.isidentifier()
-            and p.name.lower() not in NOT_PACKAGES and _has_code(p)]
+            and p.name.lower() not in NOT_PACKAGES and not not_source(p) and _has_code(p)]
 
 
 def _discover_modules(source: Path) -> list[str]:
