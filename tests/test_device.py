@@ -29,7 +29,13 @@ import trustme
 
 import upip.image as host_image
 from tests.conftest import Upip, run_cli, snapshot
-from tests.support.builders import evil_sdist, standard_sdist, upip_sdist
+from tests.support.builders import (
+    evil_sdist,
+    standard_sdist,
+    upip_sdist,
+    wheel,
+    wheel_filename,
+)
 from tests.support.catalog import base_module, catalog
 from tests.support.device import (
     SOURCES,
@@ -367,6 +373,64 @@ def test_bootstrap_into_home_then_plain_micropython_m_upip(micropython: object,
     run = subprocess.run([command, "-c", "import fxalias; print(fxalias.OK)"],
                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert run.stdout == "True\n"
+
+
+# -- files that stay out: boot files, type stubs ---------------------------------------
+
+
+def boot_dists() -> list[Dist]:
+    """An app that ships main.py, boot.py and usetup.py at its top, and type
+    stubs beside its code, as a sdist and as a wheel (the host's rules:
+    portable.BOOT_FILES, dists.never_installed)."""
+    files = {"main.py": "import fxboot\n", "boot.py": "print('boot')\n",
+             "usetup.py": "print('setup')\n", "fxboot/__init__.py": "OK = 1\n",
+             "fxboot/__init__.pyi": "OK: int\n", "fxboot/py.typed": "",
+             "fxboot/data/py.typed.txt": "kept\n"}
+    return [Dist("micropython-fxboot", "1.0", "micropython-fxboot-1.0.tar.gz",
+                 upip_sdist("micropython-fxboot", "1.0", files)),
+            Dist("fxbootwhl", "2.0", wheel_filename("fxbootwhl", "2.0"),
+                 wheel("fxbootwhl", "2.0", {"main.mpy": b"M", "fxbootwhl.py": b"OK = 2\n",
+                                            "fxbootwhl.pyi": b"OK: int\n"}))]
+
+
+def test_boot_files_and_type_stubs_stay_out(any_device: Device, make_index: MakeIndex,
+                                             tmp_path: Path) -> None:
+    server = make_index(boot_dists())
+    lib = tmp_path / "lib"
+    out = done(install(any_device, lib, server, "micropython-fxboot", "fxbootwhl"))
+    assert out == [
+        "Installing micropython-fxboot 1.0",
+        "note: micropython-fxboot 1.0: left out boot.py, main.py, usetup.py, which a board "
+        "would run by itself at start (--boot-files installs it)",
+        "Installing fxbootwhl 2.0",
+        "note: fxbootwhl 2.0: left out main.mpy, which a board would run by itself at start "
+        "(--boot-files installs it)", "Done"]
+    assert sorted(snapshot(lib)) == [".upip-records", "fxboot", "fxboot/__init__.py",
+                                     "fxboot/data", "fxboot/data/py.typed.txt", "fxbootwhl.py"]
+    recs = host_image.parse_records((lib / ".upip-records").read_text(), "records")
+    assert sorted(f.path for r in recs.values() for f in r.files) == [
+        "fxboot/__init__.py", "fxboot/data/py.typed.txt", "fxbootwhl.py"]
+    assert not (lib / ".upip-tx").exists()
+
+
+def test_boot_files_land_with_boot_files_but_type_stubs_never(
+        any_device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
+    server = make_index(boot_dists())
+    lib = tmp_path / "lib"
+    out = done(install(any_device, lib, server, "--boot-files", "micropython-fxboot"))
+    assert not any(line.startswith("note:") for line in out), out
+    assert sorted(snapshot(lib)) == [".upip-records", "boot.py", "fxboot", "fxboot/__init__.py",
+                                     "fxboot/data", "fxboot/data/py.typed.txt", "main.py",
+                                     "usetup.py"]
+    run = any_device.run(f"import upip; upip.install('fxbootwhl', path={str(lib)!r}, "
+                         f"index={server.json_url!r}, mip_index=False, boot_files=True)")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (lib / "main.mpy").read_bytes() == b"M"
+    assert not (lib / "fxbootwhl.pyi").exists()
+    # the host reads the records, and takes the boot files away with their package
+    assert listed(any_device, lib) == ["micropython-fxboot 1.0", "fxbootwhl 2.0"]
+    assert any_device.upip("uninstall", "-p", str(lib), "fxboot").returncode == 0
+    assert sorted(snapshot(lib)) == [".upip-records", "fxbootwhl.py", "main.mpy"]
 
 
 # -- standard sdists and the inflate window --------------------------------------------

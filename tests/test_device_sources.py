@@ -307,6 +307,24 @@ def test_single_py_file_url(device: Device, sources: object, tmp_path: Path) -> 
     assert imported(device, lib, "import fxone; print(fxone.ONE)") == "1\n"
 
 
+def test_mip_boot_files_and_type_stubs_stay_out(any_device: Device, sources: object,
+                                                 tmp_path: Path) -> None:
+    # as from PyPI (test_device.py): a mip package's main.py and .pyi never
+    # land unless asked (main.py) or at all (.pyi)
+    files = {"main.py": b"import fxmain\n", "fxmain.py": b"OK = 1\n", "fxmain.pyi": b"OK: int\n"}
+    src = sources(mip=[MipPackage("fxmain", "1.0", files)])  # type: ignore[operator]
+    lib = tmp_path / "lib"
+    assert done(src.install(any_device, lib, "mip:fxmain")) == [
+        f"Installing fxmain 1.0 from {src.server.mip_url}",
+        "note: fxmain 1.0: left out main.py, which a board would run by itself at start "
+        "(--boot-files installs it)", "Done"]
+    assert sorted(snapshot(lib)) == [".upip-records", "fxmain.py"]
+    assert [f.path for f in records(lib)["fxmain"].files] == ["fxmain.py"]
+    again = tmp_path / "again"
+    done(src.install(any_device, again, "--boot-files", "mip:fxmain"))
+    assert sorted(snapshot(again)) == [".upip-records", "fxmain.py", "main.py"]
+
+
 MAPPED = [
     ("github:org/repo/package.json", None,
      "https://raw.githubusercontent.com/org/repo/HEAD/package.json"),
@@ -665,12 +683,13 @@ def test_help_names_the_sources(device: Device) -> None:
 
 
 def test_default_mip_index_is_micropython_libs(device: Device, tmp_path: Path) -> None:
-    # (no network here: what next lists for get to fetch, with the default index)
+    # (no network here: what start lists for get to fetch, with the default index)
     (tmp_path / ".upip-tx").mkdir()
-    code = (f"import upip.next as n\nclass O: pass\no = O()\no.path = {str(tmp_path)!r}\n"
+    code = (f"import upip.next as n, upip.start as s\nclass O: pass\no = O()\n"
+            f"o.path = {str(tmp_path)!r}\n"
             "o.modules, o.index, o.url, o.target, o.range, o.step = (True, "
-            "'https://pypi.org/pypi', None, None, None, 'get')\n"
-            "o.name = 'aioble'\no.state = n.parse('1\\taioble', o)[3]\nn.write(o)\nprint(o.step)\n"
+            "'https://pypi.org/pypi', None, None, None, 'start')\n"
+            "o.name = 'aioble'\no.state = n.parse('1\\taioble', o)[3]\ns.run(o)\nprint(o.step)\n"
             f"print(open({str(tmp_path / '.upip-tx' / 'u')!r}).read())")
     result = device.run(code)
     assert lines(result) == [

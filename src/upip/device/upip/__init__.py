@@ -77,7 +77,9 @@ def run(name, *args):
 def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False,
             timeout=20, **kw):
     # kw: mip_index=, the mip index's URL (True, the default: micropython-lib's;
-    # False: none), read by start (its name would be a qstr here, for good)
+    # False: none); boot_files=True: main.py, boot.py and usetup.py at the
+    # top of DIR land too. Read by start (their names would be qstrs here,
+    # for good)
     o = run("start", [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list,
             path, index, ca, insecure, force, timeout, kw)  # the state; the stage is open
     o = copy(o)
@@ -96,13 +98,13 @@ def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=F
 
 
 def copy(o):
-    # o, copied with its strings (and bytes) once the step that set them is gone: the
-    # copies go into the lowest holes, where the step's code was, instead of
-    # staying behind as islands in the middle of the free heap (measured: the
-    # inflate step then needs 1 KB less heap)
+    # o, copied with its strings, bytes and lists once the step that set
+    # them is gone: the copies go into the lowest holes, where the step's
+    # code was, instead of staying behind as islands in the middle of the
+    # free heap (measured: the inflate step then needs 1 KB less heap)
     p = Opts()
     for k, v in o.__dict__.items():
-        setattr(p, k, v[:] if type(v) in (str, bytes) else v)
+        setattr(p, k, v[:] if type(v) in (str, bytes, list) else v)
     return p
 
 

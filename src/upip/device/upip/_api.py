@@ -9,7 +9,8 @@ from upip.dir import find, mount
 def help():
     print("""upip - install MicroPython packages from PyPI, micropython-lib and package.json on the device
   micropython -m upip install [-p DIR] [-r FILE] [-i INDEX] [--mip-index URL | --no-mip-index]
-                              [--ca DER] [--insecure] [--force] [--timeout S] PKG...
+                              [--ca DER] [--insecure] [--force] [--boot-files]
+                              [--timeout S] PKG...
   micropython -m upip uninstall [-p DIR] NAME...
   micropython -m upip list [-p DIR]
   import upip; upip.install("umqtt.simple", path=None, index=None, mip_index=True)
@@ -22,7 +23,9 @@ TLS certificates are checked against the DER CA file given with --ca, or upip/ca
 without one, upip warns (--insecure: skip the check and the warning).
 A dependency the firmware has built in or frozen (os, time, ...) is skipped.
 --force: replace files no package owns, and install files that would hide
-a module built into the firmware (as old PyPI packages have: os/, time.py).""")
+a module built into the firmware (as old PyPI packages have: os/, time.py).
+--boot-files: also install main.py, boot.py and usetup.py at the top of DIR,
+which a board runs by itself at start (left out by default).""")
 
 
 def run(args):

@@ -6,22 +6,46 @@
 # firmware's own modules: a dependency that only brings some again is
 # skipped; a file that would hide a built-in one is refused (unless
 # --force); a folder that extends one gets the shim that keeps it
-# importable (module does those, loaded only then).
+# importable (module does those, loaded only then). Files MicroPython never
+# reads (type stubs: .pyi, py.typed) never land, nor, unless --boot-files,
+# those a board runs by itself at the image's top (main.py, boot.py,
+# main.mpy, boot.mpy, usetup.py), as on the host.
 import os
 
 import upip
 from upip import UpipError
 
 
-def items(o):
-    # [slot, path, sha256, size] of each file staged (names the firmware
-    # has: no qstr)
+def items(o, value=False):
+    # [slot, path, sha256, size] of each file staged that lands (value
+    # True: of each that does not; names the firmware has: no qstr)
     with open(o.path + "/.upip-tx/f") as f:
         for line in f:
-            yield line.rstrip("\n").split("\t")
+            p = line.rstrip("\n").split("\t")
+            if bool(filter(o, p[1])) == value:
+                yield p
+
+
+def filter(o, path):
+    # whether path stays out of the image: 1 a type stub, 2 a file a board
+    # runs by itself (unless o.main: --boot-files). (Bytes: no qstr.)
+    b = path.encode()
+    if b[-4:] == b".pyi" or b[b.rfind(b"/") + 1:] == b"py.typed":
+        return 1
+    return 2 if not o.main and b in (b"main.py", b"boot.py", b"main.mpy", b"boot.mpy",
+                                     b"usetup.py") else 0
 
 
 def run(o):
+    boot = []
+    for p in items(o, True):  # (their staged copies dropped)
+        os.remove(o.path + "/.upip-tx/n" + p[0])
+        if filter(o, p[1]) == 2:
+            boot.append(p[1])
+    if boot:
+        boot.sort()  # (as the host says it)
+        print("note: {} {}: left out {}, which a board would run by itself at start "
+              "(--boot-files installs it)".format(o.name, o.version, ", ".join(boot)))
     files = lambda: items(o)  # noqa: E731
     has = None if o.flags else upip.run("module", files, module)
     if has:  # a dependency the firmware has already: skipped

@@ -37,6 +37,8 @@ def run(argv):
             kw[a[2:]] = True
         elif a == "--no-mip-index":
             kw[b"mip_index".decode()] = False
+        elif a == "--boot-files":
+            kw[b"boot_files".decode()] = True
         elif a in ("-h", "--help"):
             return 0
         elif a[:1] == "-":

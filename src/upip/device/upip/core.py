@@ -75,7 +75,7 @@ def dists(path):
     # ["dist", name, version, requested, sha256, source] for each install
     first = True
     for p in readlines(path + "/.upip-records"):
-        if first and p != ["upip-records", "1"]:
+        if first and p != ["upip-records", b"1".decode()]:  # (b"": no qstr)
             raise UpipError(path + "/.upip-records is not an upip records file")
         first = False
         if p[0] == "dist":

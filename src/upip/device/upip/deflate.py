@@ -52,7 +52,7 @@ def run(o):
             o.step = "unpack"
             return
         except MemoryError:  # no room for the window: inflate in Python
-            o.step = "inflate"
+            o.step = b"inflate".decode()  # (b"": no qstr unless it runs)
             return
         except ValueError:  # a size field that is no octal number
             raise UpipError(11)  # corrupt

@@ -35,7 +35,10 @@ def run(o):
         return
     with open(o.path + "/.upip-tx/u", "rb") as f:
         for line in f:
-            code, sha, _ = request(o, line[2:-1].decode(), "/.upip-tx/j", line[0] in b"mpn")
+            url = line[2:-1].decode()
+            code, sha, _ = request(o, url, "/.upip-tx/j")
+            if code == 404 and line[0] not in b"mpn":
+                raise UpipError(16, url, code)
             if code != 404:
                 o.sha256 = sha
                 o.state = line[:1] + (o.state if line[0] == 105 else b"")  # (i)
@@ -46,9 +49,9 @@ def run(o):
     raise UpipError(12, o.name, o.state)  # found nowhere (throw words the numbers)
 
 
-def request(o, url, path, ignore=False):
+def request(o, url, path):
     # GET url -> (the HTTP status, the body's sha256, its size), the body
-    # saved as DIR + path (a 404 only returned when ignore); nothing is kept
+    # saved as DIR + path (a 404 only returned for a document, "j"); nothing is kept
     # (the inflate window comes next, and wants the heap as it was).
     import binascii
     import hashlib
@@ -114,7 +117,7 @@ def request(o, url, path, ignore=False):
                 if json:
                     o.src = url
                 continue
-            if code == 404 and ignore:
+            if code == 404 and json:
                 s.close()
                 return code, None, 0
             if code != 200:

@@ -8,10 +8,10 @@ from upip.core import dists, norm
 
 def run(o):
     # The next package to install: o.name, o.target (a pin), o.range,
-    # o.flags, o.state (its sources, in turn: see write), o.url (a
-    # package.json spec, its @REF kept) set, and the stage's "u" (write);
-    # o.step "get"; or, when none is left, o.step "check" (then store, the
-    # commit). The queue is read from the top each time; the names before
+    # o.flags, o.state (its sources, in turn: see start.write), o.url (a
+    # package.json spec, its @REF kept) set; o.step "start", which lists
+    # the URLs of its document; or, when none is left, o.step "check"
+    # (then store, the commit). The queue is read from the top each time; the names before
     # o.pos were taken (or found installed) already. A queue line: 1
     # (asked for), 0 (a dependency: the bare-name rule) or 2 (a PyPI
     # package's dependency: PyPI's names only), a tab, the spec.
@@ -44,50 +44,17 @@ def run(o):
                 continue
             o.name, o.target, o.range, o.flags, o.state = name, pin, rng, flags, state
             o.url, o.version = url, None  # (get fetches the document first)
-            o.step = "get"
-            write(o)  # (over HTTPS, o.step "tls" first)
+            o.step = "start"
             return
     # (the last package's strings go before the commit's code comes in)
     o.name = o.target = o.range = o.version = o.url = o.sha256 = o.src = o.state = None
     o.step = "check"
 
 
-def write(o):
-    # The URLs get tries for the package's document, in the stage's "u" (a
-    # line: the kind, a tab, the URL), from o.state (bytes, a letter a
-    # source): m, the mip index's VARIANT/NAME/{VERSION|latest}.json, the
-    # .mpy variant first (i: its index.json first, for a range: the step
-    # index then lists the one it takes); p and n, PyPI's JSON API for
-    # micropython-NAME and NAME (a pin: /NAME/VER/json first, mirrors may
-    # not serve it); u, a package.json; f, one file. (Bytes: no qstr.)
-    # When the first is https, o.step "tls".
-    import sys
-    v = getattr(sys.implementation, "_mpy", 0)
-    m = o.modules if o.modules is not True else "https://micropython.org/pi/v2"
-    with open(o.path + "/.upip-tx/u", "wb") as f:
-        if (m if o.state[0] == 109 else o.url or o.index)[:5].encode() != b"http:":
-            o.step = "tls"  # (a github: spec is https)
-        for t in o.state:
-            if t == 109:  # m
-                if o.range:
-                    f.write(b"i\t" + m.encode() + b"/index.json\n")
-                    continue
-                for v in ([str(v & 0xff).encode()] if v else []) + [b"py"]:
-                    f.write(b"m\t" + "{}/package/".format(m).encode() + v + b"/" +
-                            o.name.encode() + b"/" + (o.target.encode() if o.target else
-                                                      b"latest") + b".json\n")
-            elif t == 112 or t == 110:  # p n
-                for v in ["/" + o.target, ""] if o.target else [""]:
-                    f.write(bytes((t, 9)) + "{}/{}{}{}/json\n".format(
-                        o.index, "micropython-" if t == 112 else "", o.name, v).encode())
-            else:  # u f
-                url = upip.load("url")
-                f.write(bytes((t, 9)) + url.run(*url.split(o.url)).encode() + b"\n")
-
-
 def parse(line, o):
     # A queue line -> (name, pin, range, sources, url), or None when its
-    # marker says it is not for MicroPython. Sources (bytes, see write): a
+    # marker says it is not for MicroPython. Sources (bytes, see
+    # start.write): a
     # bare name, the mip index, then PyPI's micropython-NAME, then NAME; a
     # PyPI package's dependency (a 2 first), NAME, then micropython-NAME;
     # mip:NAME and pypi:NAME, one source; a micropython-NAME stays on PyPI;

@@ -34,11 +34,11 @@ def commit(path, keys, mkdir):
             while d and d not in dirs and not stat(path + "/" + d) & 0x4000:
                 dirs.append(d)
                 d = d[:d.rfind("/")] if "/" in d else ""
-    asked, key = set(), None
+    asked, key, one = set(), None, b"1".decode()  # (b"": no qstr)
     for p in readlines(rec):
         if p[0] == "dist":
             key = norm(p[1])
-            if p[3] == "1":
+            if p[3] == one:
                 asked.add(key)
         elif p[0] == "file" and key not in keys:
             filter(c, p[1], True)
@@ -54,7 +54,7 @@ def commit(path, keys, mkdir):
                 out.write("\t".join(p) + "\n")
         for p in readlines(new):
             if p[0] == "dist" and norm(p[1]) in asked:
-                p[3] = "1"  # once asked for, always asked for
+                p[3] = one  # once asked for, always asked for
             out.write("\t".join(p[:4] if p[0] == "file" else p) + "\n")
     # The journal: mkdir, del and put, in that order, as the host's. A path
     # two new dists share (same content) is put twice: the second finds the

@@ -103,8 +103,9 @@ def run(o):
     h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
     b = None  # (not on the heap through select and the records)
     select = None
-    if build:
-        import upip.select as select
+    if build:  # (loaded by name: "upip.select" is a qstr only then)
+        import upip
+        select = upip.load("select")
         root, want = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1),
                                 top or [])
     with open(o.path + "/.upip-tx/r", "wb") as out:  # (dependencies of PyPI's: flag 2)

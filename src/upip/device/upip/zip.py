@@ -90,7 +90,7 @@ def run(o):
             if not member(o, a, b, method, csize, usize, slot, f, rel):
                 o.zip = (nxt, at, slot, usize, rel)
                 o.count += 1
-                o.step = "inflate"
+                o.step = b"inflate".decode()  # (b"": no qstr unless it runs)
                 return
             o.count += 1
     finally:
