@@ -4,14 +4,15 @@
 # MicroPython code (>= 1.20): no f-strings, no typing. The heap is the
 # budget, so:
 # - an install is a chain of steps, each a module of its own with one
-#   function, run(o), that sets o.step to the step after it (start, next,
-#   get, json, get, deflate, unpack, update, add; zip instead of deflate
-#   and unpack for a wheel; range after json for a range; from the mip
-#   index or a package.json get, [index, get,] mip, fetch, add; then next
-#   again; check, store and sync commit; over HTTPS, tls comes before each
-#   get and makes its context). This module, which stays for the whole run, only loads each
-#   step, runs it and drops it again (run() below), so only one step's code
-#   is ever on the heap;
+#   function, run(o), that sets o.step to the step after it (start; then
+#   for each package next, start again (the URLs of its document), get,
+#   json, get, deflate, unpack, update, add; zip instead of deflate and
+#   unpack for a wheel; range after json for a range; from the mip index
+#   or a package.json get, [index, get,] mip, fetch, add; one .py file:
+#   get, add; then next again; check, store and sync commit; over HTTPS,
+#   tls comes before each get and makes its context). This module, which
+#   stays for the whole run, only loads each step, runs it and drops it
+#   again (run() below), so only one step's code is ever on the heap;
 # - nothing that grows with the releases of a project or the files of a
 #   package or of the image stays on the heap: steps stream what they read
 #   and keep their lists in the stage, read again when needed;

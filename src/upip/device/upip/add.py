@@ -1,6 +1,6 @@
 # upip device client: the step that adds a package to the stage's new
 # records (after update for PyPI's, fetch for the mip index's and
-# package.json's, mip for one file): its files (the stage's "f": slot,
+# package.json's, get for one file, which it stages): its files (the stage's "f": slot,
 # path in the image, sha256, size) and its dependencies (the stage's "r":
 # the queue's flag and spec, the records' requirement), queued. The
 # firmware's own modules: a dependency that only brings some again is
@@ -37,6 +37,8 @@ def filter(o, path):
 
 
 def run(o):
+    if o.state == b"f":
+        file(o)
     boot = []
     for p in items(o, True):  # (their staged copies dropped)
         os.remove(o.path + "/.upip-tx/n" + p[0])
@@ -64,6 +66,19 @@ def run(o):
         except OSError:  # (one file: no dependencies)
             pass
     o.step = "next"
+
+
+def file(o):
+    # a .py or .mpy file (get saved it as "j"), at the image's top
+    n, ref = upip.load("url").split(o.url)
+    n = n.split("?")[0]
+    with open(o.path + "/.upip-tx/f", "wb") as f:
+        f.write("{}\t{}\t{}\t{}\n".format(o.count, n[n.rfind("/") + 1:], o.sha256,
+                                         os.stat(o.path + "/.upip-tx/j")[6]).encode())
+    os.rename(o.path + "/.upip-tx/j", o.path + "/.upip-tx/n" + str(o.count))
+    o.count += 1
+    o.version = ref or b"0".decode()  # (b"": no qstr)
+    print("Installing {} {} from {}".format(o.name, o.version, o.src))
 
 
 def write(o, keys):

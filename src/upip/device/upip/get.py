@@ -17,10 +17,11 @@ def run(o):
     # answers (a 404 of m, p or n goes on to the next; none answers: an
     # error naming them), saved as the stage's "j" (o.src: the URL that
     # answered; o.state its kind, after i the sources again); o.step "json"
-    # (p, n: PyPI), "index" (i: the mip index's index.json) or "mip". Then
-    # PyPI's archive, o.url, saved as "a", its sha256 o.sha256 (o.step
-    # "deflate" or "zip"); a package's files are fetch's. Other statuses
-    # than 200 are errors. An OSError gets the URL as its second argument.
+    # (p, n: PyPI), "index" (i: the mip index's index.json), "add" (f: one
+    # file, which add stages) or "mip". Then PyPI's archive, o.url, saved
+    # as "a", its sha256 o.sha256 (o.step "deflate" or "zip"); a package's
+    # files are fetch's. Other statuses than 200 (and a 404 of u, f or i)
+    # are errors. An OSError gets the URL as its second argument.
     # Over HTTPS, the step before sends the step tls first, which makes
     # o.context; it goes when this step is done.
     if o.version is not None and o.state in (b"p", b"n"):
@@ -43,7 +44,7 @@ def run(o):
                 o.sha256 = sha
                 o.state = line[:1] + (o.state if line[0] == 105 else b"")  # (i)
                 o.step = "json" if line[0] in b"pn" else "index" if line[0] == 105 else (
-                    b"mip".decode())  # (b"": no qstr)
+                    "add" if line[0] == 102 else b"mip".decode())  # (f; b"": no qstr)
                 o.context = None
                 return
     raise UpipError(12, o.name, o.state)  # found nowhere (throw words the numbers)

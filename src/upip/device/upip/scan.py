@@ -1,4 +1,4 @@
-# upip device client: a JSON document in a file, read in 512-byte pieces
+# upip device client: a JSON document in a file, read in 256-byte pieces
 # and told to a callback value by value, so that the heap holds the path
 # to the value and the value, never the document (a mip index.json is
 # ~60 KB). Bytes throughout (b"..." is no qstr).
@@ -13,7 +13,7 @@ def run(path, callback):
     keys = []
     s = None  # the string being read
     esc = lit = knext = seen = False
-    buf = memoryview(bytearray(512))
+    buf = memoryview(bytearray(256))  # (256: the largest free block may be no more)
     with open(path, "rb") as f:
         while True:
             k = f.readinto(buf)
