@@ -285,19 +285,22 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         incompatibilities: Mapping[str, Iterator[Pick]],
     ) -> Callable[[], Iterator[Pick]]:
         reqs = list(requirements[identifier])
-        bad = {p.cand for p in incompatibilities[identifier]}
+        # By identity: candidates are the finder's own objects, one per release,
+        # and resolvelib may list the same one many times after backtracking
+        # (hashing them was most of a 1,000-project resolution with conflicts).
+        bad = {id(p.cand) for p in incompatibilities[identifier]}
         # Lazy: an installed candidate that satisfies is offered before the
         # index is asked at all, so a re-install needs no network.
         return lambda: self._matches(reqs, bad)
 
-    def _matches(self, reqs: list[Requirement], bad: set[Candidate]) -> Iterator[Pick]:
+    def _matches(self, reqs: list[Requirement], bad: set[int]) -> Iterator[Pick]:
         extras = reqs[0].extras
         directs = {r.direct for r in reqs if r.direct is not None}
         allow_pre = self.pre or any(bool(r.specifier.prereleases) for r in reqs)
         exact = any(r.pinned for r in reqs)
 
         def ok(cand: Candidate) -> bool:
-            if cand in bad or (cand.yanked and not exact):
+            if id(cand) in bad or (cand.yanked and not exact):
                 return False
             return all(self._satisfies(r, cand) for r in reqs)
 
