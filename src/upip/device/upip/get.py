@@ -88,7 +88,10 @@ def request(o, url, path):
             s.connect(ai[-1])
             ai = None  # (not through the handshake)
             if proto == "https:":
-                s = wrap_socket(o.context, s, host)
+                try:  # (the context tls made; on firmware before 1.20, its stand-in)
+                    s = o.context.wrap_socket(s, server_hostname=host)
+                except ValueError as e:
+                    raise UpipError(21, host, " ".join(str(e).split()))
             s.write("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n"
                     "User-Agent: upip-device\r\n\r\n".format(url[j:], host).encode())
             line = s.readline()
@@ -160,19 +163,3 @@ def request(o, url, path):
             raise
     raise UpipError(19, url)
 
-
-def wrap_socket(context, s, host):
-    # s in TLS with the context the step tls made
-    try:
-        if type(context) is not list:
-            return context.wrap_socket(s, server_hostname=host)
-        try:
-            import ssl
-        except ImportError:  # firmware before 1.20
-            ssl = __import__(b"ussl".decode())
-        if context[0]:
-            return ssl.wrap_socket(s, server_hostname=host, cert_reqs=ssl.CERT_REQUIRED,
-                                   cadata=context[0])
-        return ssl.wrap_socket(s, server_hostname=host)
-    except ValueError as e:
-        raise UpipError(21, host, " ".join(str(e).split()))

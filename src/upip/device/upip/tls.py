@@ -9,14 +9,14 @@ from upip import UpipError
 def run(o):
     # o.context: the context, its certificate check against the CA file
     # (DER): --ca, else upip/ca.der beside this client; without one, one
-    # warning. Firmware with only the older ssl module gets [the CA or
-    # None] instead. Then get again (o.step).
+    # warning. Firmware with only the older ssl module gets an SSLContext
+    # of this module's instead. Then get again (o.step).
     try:
         import tls
         c = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
         c.verify_mode = tls.CERT_NONE
     except ImportError:
-        c = [None]
+        c = SSLContext()
     o.context = c
     o.step = "get"
     if o.insecure:
@@ -35,11 +35,28 @@ def run(o):
         print("warning: TLS certificates are NOT verified: no CA file (put a DER "
               "certificate at {}, or pass --ca)".format(path))
         return
-    if type(c) is list:
-        c[0] = ca
+    if type(c) is SSLContext:
+        c.cadata = ca
         return
     try:
         c.load_verify_locations(ca)  # (parsed into c: the DER goes with this step)
     except ValueError:
         raise UpipError(23, path)
     c.verify_mode = tls.CERT_REQUIRED
+
+
+class SSLContext:
+    # firmware before 1.20 (no tls module): ssl.wrap_socket, with the CA as
+    # cadata. (Names the firmware has: no qstr; its code stays on the heap
+    # only there, while get runs.)
+    cadata = None
+
+    def wrap_socket(self, s, server_hostname):
+        try:
+            import ssl
+        except ImportError:  # firmware before 1.20
+            ssl = __import__(b"ussl".decode())
+        if self.cadata:
+            return ssl.wrap_socket(s, server_hostname=server_hostname,
+                                   cert_reqs=ssl.CERT_REQUIRED, cadata=self.cadata)
+        return ssl.wrap_socket(s, server_hostname=server_hostname)
