@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .errors import ImageError
 from .fetch import sha256_hex
-from .image import DistRecord, FileRecord, Image
+from .image import Destination, DistRecord, FileRecord, Image
 from .mpy import ARCHES, MpyHeader, Target, TargetError, compile_source, mpy_name, read_header
 from .report import Reporter
 
@@ -90,20 +90,9 @@ def check_compatible(new: Mapping[str, bytes | MpyHeader], existing: Mapping[str
                                          "upip install --force-reinstall --mpy=TARGET")
 
 
-def image_headers(image: Image, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
+def image_headers(image: Destination, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
     """Headers of the recorded .mpy files of an image (minus those of ``skip`` keys)."""
-    out = {}
-    for key, rec in image.records.items():
-        if key in skip:
-            continue
-        for f in rec.files:
-            if f.path.endswith(".mpy"):
-                try:
-                    with open(image.root / f.path, "rb") as fh:
-                        out[f.path] = read_header(fh.read(4), f.path)
-                except OSError:
-                    continue
-    return out
+    return image.headers(skip)
 
 
 @dataclass

@@ -120,9 +120,10 @@ class ImageError(UpipError, OSError):
 
 
 class NotInstalled(UpipError, LookupError):
-    def __init__(self, name: str, directory: str) -> None:
+    def __init__(self, name: str, directory: str, listing: str = "") -> None:
         self.name, self.directory = name, directory
-        super().__init__(f"{name!r} is not installed in {directory}; see `upip list -p {directory}`")
+        listing = listing or f"upip list -p {directory}"
+        super().__init__(f"{name!r} is not installed in {directory}; see `{listing}`")
 
 
 class ProjectError(UpipError, ValueError):

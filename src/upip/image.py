@@ -20,15 +20,19 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
 
 from .errors import ImageError
 from .image_lock import STAGE_NAME, ImageLock
 from .report import Reporter
 from .slotted import Slotted
 from .specs import normalize
+
+if TYPE_CHECKING:
+    from .mpy import MpyHeader
 
 RECORDS_NAME = ".upip-records"
 RESERVED = (RECORDS_NAME, STAGE_NAME)
@@ -113,12 +117,97 @@ def check_image_path(path: str) -> str:
     return path
 
 
-class Image:
+class Staging(Protocol):
+    """A destination's transaction: stage writes and deletions, then commit
+    them with the new records in one step, or leave the image as it was."""
+
+    def __enter__(self) -> Staging: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def write(self, path: str, data: bytes) -> None: ...
+
+    def delete(self, path: str) -> None: ...
+
+    def commit(self, records: Iterable[DistRecord]) -> None: ...
+
+
+class Destination:
+    """Where packages go, as the installer sees it: the records, and the few
+    questions about the files there that a plan needs; everything written goes
+    through :meth:`transaction`. The installer never opens a file itself. Two
+    implementations: a directory (:class:`Image`) and a board over serial
+    (:class:`upip.board.BoardImage`); the device client is the third, on the
+    board itself, with the same records and journal."""
+
+    root: Path | str  # what it is called in messages and reports
+    records: dict[str, DistRecord]
+
+    def where(self, path: str = "") -> str:
+        """A path of the image, as messages name it."""
+        raise NotImplementedError
+
+    @property
+    def listing(self) -> str:
+        """The command that lists this image."""
+        raise NotImplementedError
+
+    def intact(self, key: str) -> bool:
+        """Whether every file of an installed dist is there as recorded."""
+        raise NotImplementedError
+
+    def foreign(self, path: str, sha256: str) -> bool:
+        """Whether ``path`` holds a file whose content is not ``sha256`` (asked
+        of paths no installed package owns)."""
+        raise NotImplementedError
+
+    def headers(self, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
+        """Headers of the recorded .mpy files (minus those of ``skip`` keys)."""
+        raise NotImplementedError
+
+    def transaction(self) -> Staging:
+        raise NotImplementedError
+
+    def owners(self) -> dict[str, list[str]]:
+        """Image path -> keys of the dists that own it."""
+        owned: dict[str, list[str]] = {}
+        for rec in self.records.values():
+            for f in rec.files:
+                owned.setdefault(f.path, []).append(rec.key)
+        return owned
+
+    def find(self, name: str) -> str | None:
+        """The key of an installed dist by name; ``foo`` finds ``micropython-foo``."""
+        key = normalize(name)
+        for candidate in (key, "micropython-" + key):
+            if candidate in self.records:
+                return candidate
+        return None
+
+    def dependents(self) -> dict[str, list[tuple[DistRecord, str]]]:
+        """Key -> the installed dists that require it, with their requirement text."""
+        from .errors import UpipError
+        from .specs import parse_requirement
+
+        found: dict[str, list[tuple[DistRecord, str]]] = {}
+        for rec in self.records.values():
+            for text in rec.requires:
+                try:
+                    key = parse_requirement(text).key
+                except UpipError:
+                    continue
+                if key:
+                    found.setdefault(key, []).append((rec, text))
+        return found
+
+
+class Image(Destination):
     """An image directory: records in memory, loaded once."""
 
     def __init__(self, root: Path, records: dict[str, DistRecord],
                  lock: ImageLock | None = None) -> None:
-        self.root = root
+        self.root: Path = root
         self.records = records
         self.lock = lock  # held by a writer (Image.locked)
 
@@ -177,38 +266,6 @@ class Image:
         owned = self.owners()
         return [p for p in self.paths() if p not in owned]
 
-    def owners(self) -> dict[str, list[str]]:
-        """Image path -> keys of the dists that own it."""
-        owned: dict[str, list[str]] = {}
-        for rec in self.records.values():
-            for f in rec.files:
-                owned.setdefault(f.path, []).append(rec.key)
-        return owned
-
-    def find(self, name: str) -> str | None:
-        """The key of an installed dist by name; ``foo`` finds ``micropython-foo``."""
-        key = normalize(name)
-        for candidate in (key, "micropython-" + key):
-            if candidate in self.records:
-                return candidate
-        return None
-
-    def dependents(self) -> dict[str, list[tuple[DistRecord, str]]]:
-        """Key -> the installed dists that require it, with their requirement text."""
-        from .errors import UpipError
-        from .specs import parse_requirement
-
-        found: dict[str, list[tuple[DistRecord, str]]] = {}
-        for rec in self.records.values():
-            for text in rec.requires:
-                try:
-                    key = parse_requirement(text).key
-                except UpipError:
-                    continue
-                if key:
-                    found.setdefault(key, []).append((rec, text))
-        return found
-
     def intact(self, key: str) -> bool:
         """Whether every file of an installed dist is present with its size."""
         for f in self.records[key].files:
@@ -219,8 +276,41 @@ class Image:
                 return False
         return True
 
+    def where(self, path: str = "") -> str:
+        return str(self.root / path) if path else str(self.root)
+
+    @property
+    def listing(self) -> str:
+        return f"upip list -p {self.root}"
+
+    def foreign(self, path: str, sha256: str) -> bool:
+        disk = self.root / path
+        return disk.is_file() and _sha256(disk.read_bytes()) != sha256
+
+    def headers(self, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
+        from .mpy import read_header
+
+        out = {}
+        for key, rec in self.records.items():
+            if key in skip:
+                continue
+            for f in rec.files:
+                if f.path.endswith(".mpy"):
+                    try:
+                        with open(self.root / f.path, "rb") as fh:
+                            out[f.path] = read_header(fh.read(4), f.path)
+                    except OSError:
+                        continue
+        return out
+
     def transaction(self) -> Transaction:
         return Transaction(self.root, self.lock)
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 # -- transactions ----------------------------------------------------------------

@@ -25,7 +25,7 @@ from .errors import CorruptArchive, FileConflict, ImageError, NotInstalled, Upip
 from .fetch import Cache, Fetcher, default_cache_dir, sha256_hex
 from .firmware import provided, shim, shims_needed, top_modules
 from .http import HttpClient
-from .image import DistRecord, FileRecord, Image
+from .image import Destination, DistRecord, FileRecord, Image
 from .portable import BOOT_FILES, CompileCheck, boot_files
 from .report import Reporter
 from .resolve import Finder, Provider, Requirement, Resolved, prune, resolve
@@ -134,7 +134,7 @@ class Item(Slotted):
 
 class InstallReport(Slotted):
     __slots__ = ("target", "dry_run", "installed", "removed", "unchanged", "skipped", "notes")
-    target: Path
+    target: Path | str  # the image (a board's: PORT:PATH)
     dry_run: bool
     installed: list[Item]
     removed: list[Item]  # old versions replaced or uninstalled
@@ -142,7 +142,8 @@ class InstallReport(Slotted):
     skipped: list[Item]  # dependencies the firmware provides (upip.firmware)
     notes: list[str]
 
-    def __init__(self, target: Path, dry_run: bool = False, installed: list[Item] | None = None,
+    def __init__(self, target: Path | str, dry_run: bool = False,
+                 installed: list[Item] | None = None,
                  removed: list[Item] | None = None, unchanged: list[Item] | None = None,
                  skipped: list[Item] | None = None, notes: list[str] | None = None) -> None:
         self.target, self.dry_run = target, dry_run
@@ -331,7 +332,7 @@ def direct_requirement(spec: Spec, fetcher: Fetcher, loader: DistLoader,
     return Requirement(cand.name, extras=spec.extras, direct=cand, text=spec.text)
 
 
-def installed_candidate(rec: DistRecord, root: Path) -> Candidate | None:
+def installed_candidate(rec: DistRecord, root: Path | str) -> Candidate | None:
     try:
         version = Version(rec.version)
     except InvalidVersion:  # a package.json at a branch: known by its document's sha256
@@ -469,11 +470,13 @@ def install(
     reporter = reporter or Reporter()
     profile = load_profile(options.target)
     with Image.for_change(target, reporter, options.dry_run) as image:
-        return _install(image, specs, options, reporter, http, profile)
+        return install_into(image, specs, options, reporter, http, profile)
 
 
-def _install(image: Image, specs: list[Spec], options: Options, reporter: Reporter,
-             http: HttpClient | None, profile: Profile) -> InstallReport:
+def install_into(image: Destination, specs: list[Spec], options: Options, reporter: Reporter,
+                 http: HttpClient | None, profile: Profile) -> InstallReport:
+    """:func:`install` into an image already opened for a change (a board's,
+    say), for the firmware ``profile``."""
     installed: dict[str, Candidate] = {}
     if not options.force_reinstall:
         for key, rec in image.records.items():
@@ -481,29 +484,38 @@ def _install(image: Image, specs: list[Spec], options: Options, reporter: Report
             if cand is not None and image.intact(key):
                 installed[key] = cand
     with Session(options, reporter, installed, http) as session:
-        wanted = [s for s in specs if s.applies()]
-        requirements = [session.direct(s) for s in wanted if s.path or s.url]
-        named = [s for s in wanted if s.name and not (s.path or s.url)]
-
-        def dependencies(cand: Candidate) -> list[str]:
-            if cand.kind == "installed":
-                return image.records[cand.key].requires
-            return session.loader.get(cand).dist.requires
-
-        provider = Provider(session.finder, dependencies, direct=session.direct,
-                            installed=installed, upgrade=options.upgrade, pre=options.pre,
-                            no_deps=options.no_deps, prefetch=session.loader.submit)
-        for spec in named:
-            session.want(spec)
-        requirements += provider.named(named)
-        resolved = resolve(requirements, provider)
-
         report = InstallReport(image.root, options.dry_run)
-        check = CompileCheck(None if options.no_cache else
-                             options.cache_dir or default_cache_dir(), options.jobs)
-        resolved = runnable(resolved, provider, session.loader.get, profile, check, reporter,
-                            report, warn_requested=options.mpy is None)
+        resolved, _ = choose(session, specs, image.records, options, reporter, profile,
+                             report)
         return apply(image, resolved, session.loader.get, options, reporter, profile, report)
+
+
+def choose(session: Session, specs: list[Spec], records: Mapping[str, DistRecord],
+           options: Options, reporter: Reporter, profile: Profile, report: InstallReport
+           ) -> tuple[list[Resolved], Provider]:
+    """What to install for ``specs``: resolved, then less what the firmware has
+    or cannot run (:func:`runnable`). ``records``: what the image holds."""
+    wanted = [s for s in specs if s.applies()]
+    requirements = [session.direct(s) for s in wanted if s.path or s.url]
+    named = [s for s in wanted if s.name and not (s.path or s.url)]
+
+    def dependencies(cand: Candidate) -> list[str]:
+        if cand.kind == "installed":
+            return records[cand.key].requires
+        return session.loader.get(cand).dist.requires
+
+    provider = Provider(session.finder, dependencies, direct=session.direct,
+                        installed=session.installed, upgrade=options.upgrade, pre=options.pre,
+                        no_deps=options.no_deps, prefetch=session.loader.submit)
+    for spec in named:
+        session.want(spec)
+    requirements += provider.named(named)
+    resolved = resolve(requirements, provider)
+    check = CompileCheck(None if options.no_cache else
+                         options.cache_dir or default_cache_dir(), options.jobs)
+    resolved = runnable(resolved, provider, session.loader.get, profile, check, reporter,
+                        report, warn_requested=options.mpy is None)
+    return resolved, provider
 
 
 def runnable(resolved: list[Resolved], provider: Provider, load: Callable[[Candidate], Loaded],
@@ -555,12 +567,12 @@ def _compile_failures(bad: list[tuple[str, str]]) -> str:
     return f"MicroPython's compiler rejects {path}: {detail}{more}"
 
 
-def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Loaded],
+def apply(image: Destination, resolved: list[Resolved], load: Callable[[Candidate], Loaded],
           options: Options, reporter: Reporter, profile: Profile | None = None,
           report: InstallReport | None = None) -> InstallReport:
     """Commit the resolved set into the image (``load`` gives each one's files)."""
     if options.mpy:  # only then: compiling is an optional stage
-        from .compile import check_compatible, compile_files, compiled_paths, image_headers
+        from .compile import check_compatible, compile_files, compiled_paths
     profile = profile or load_profile(options.target)
     report = report or InstallReport(image.root, options.dry_run)
     records = dict(image.records)
@@ -596,7 +608,7 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
         changes.append(_Change(res, loaded, old, files, hashes))
     if options.mpy and changes:
         replacing = {c.old.key for c in changes if c.old is not None}
-        existing = image_headers(image, replacing)
+        existing = image.headers(replacing)
         for change in changes:
             check_compatible(change.files, existing, options.mpy.target.label)
     for change in changes:
@@ -631,7 +643,7 @@ def apply(image: Image, resolved: list[Resolved], load: Callable[[Candidate], Lo
     return report
 
 
-def _keep_builtins_whole(image: Image, changes: list[_Change], profile: Profile) -> None:
+def _keep_builtins_whole(image: Destination, changes: list[_Change], profile: Profile) -> None:
     """Give each package that extends a built-in's folder the ``__init__.py``
     that keeps the built-in importable (upip.firmware), when the image will
     have none."""
@@ -647,7 +659,7 @@ def _keep_builtins_whole(image: Image, changes: list[_Change], profile: Profile)
                 change.hashes[path] = sha256_hex(data)
 
 
-def _plan_files(image: Image, changes: list[_Change], force: bool
+def _plan_files(image: Destination, changes: list[_Change], force: bool
                 ) -> tuple[dict[str, tuple[bytes, str]], list[str]]:
     """New files with their hashes, and old files to delete; conflicts raise."""
     replacing = {c.old.key for c in changes if c.old is not None}
@@ -668,11 +680,10 @@ def _plan_files(image: Image, changes: list[_Change], force: bool
                 if theirs.sha256 != sha:
                     raise FileConflict(path, [str(cand), f"the installed {rec.name} {rec.version}"],
                                        "; uninstall one of them")
-            if not owners.get(path) and not force:
-                disk = image.root / path
-                if disk.is_file() and sha256_hex(disk.read_bytes()) != sha:
-                    raise ImageError(str(disk), "exists but no installed package owns it (put "
-                                     "there by hand or another tool?); move it away or pass --force")
+            if not owners.get(path) and not force and image.foreign(path, sha):
+                raise ImageError(image.where(path), "exists but no installed package owns it "
+                                 "(put there by hand or another tool?); move it away or pass "
+                                 "--force")
     deletes = []
     for change in changes:
         if change.old is None:
@@ -693,17 +704,18 @@ def uninstall(names: list[str], target: Path = DEFAULT_TARGET,
     reporter = reporter or Reporter()
     profile = profile or load_profile()
     with Image.for_change(target, reporter, dry_run) as image:
-        return _uninstall(image, names, reporter, dry_run, profile)
+        return uninstall_from(image, names, reporter, dry_run, profile)
 
 
-def _uninstall(image: Image, names: list[str], reporter: Reporter, dry_run: bool,
-               profile: Profile) -> InstallReport:
+def uninstall_from(image: Destination, names: list[str], reporter: Reporter, dry_run: bool,
+                   profile: Profile) -> InstallReport:
+    """:func:`uninstall` from an image already opened for a change."""
     report = InstallReport(image.root, dry_run)
     gone: set[str] = set()
     for name in names:
         key = image.find(name)
         if key is None:
-            raise NotInstalled(name, str(image.root))
+            raise NotInstalled(name, str(image.root), image.listing)
         if key != normalize(name):
             reporter.note(f"{name!r} is not installed; removing {key!r}")
         gone.add(key)
