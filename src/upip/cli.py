@@ -117,8 +117,29 @@ def _install_parser(sub: Subparsers) -> None:
                                    "left exactly as it was.",
                        epilog=INSTALL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("specs", nargs="*", metavar="SPEC", help="what to install (see below)")
+    p.add_argument("--lock", metavar="FILE", default=None,
+                   help="install exactly what a PEP 751 lock (upip lock) says: no resolution, "
+                        "every hash checked")
+    _resolution_options(p)
+    p.add_argument("-U", "--upgrade", action="store_true",
+                   help="take the newest allowed versions even if older ones are installed")
+    p.add_argument("--force-reinstall", action="store_true",
+                   help="reinstall packages even when the same version is installed")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite files in DIR that no installed package owns")
+    p.add_argument("--boot-files", action="store_true",
+                   help="also install main.py, boot.py and usetup.py at the top of DIR, which "
+                        "a board runs by itself at start (left out by default)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="resolve and download, show what would change, write nothing to DIR")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _common(p)
+
+
+def _resolution_options(p: argparse.ArgumentParser) -> None:
+    """What install and lock share: where packages come from, for which firmware."""
     p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE",
-                   help="install from a requirements file (repeatable; -r nests)")
+                   help="packages from a requirements file (repeatable; -r nests)")
     p.add_argument("-i", "--index-url", metavar="URL", default=None,
                    help="main index (default: https://pypi.org/pypi)")
     p.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
@@ -127,23 +148,12 @@ def _install_parser(sub: Subparsers) -> None:
                    help="a directory of archives to search (repeatable)")
     _mip_index_options(p)
     _target_option(p)
-    p.add_argument("--no-deps", action="store_true", help="do not install dependencies")
-    p.add_argument("-U", "--upgrade", action="store_true",
-                   help="take the newest allowed versions even if older ones are installed")
-    p.add_argument("--force-reinstall", action="store_true",
-                   help="reinstall packages even when the same version is installed")
-    p.add_argument("--force", action="store_true",
-                   help="overwrite files in DIR that no installed package owns")
+    p.add_argument("--no-deps", action="store_true", help="do not take dependencies")
     p.add_argument("--pre", action="store_true", help="allow pre-release versions (taken anyway "
                    "when no final release matches)")
-    p.add_argument("--boot-files", action="store_true",
-                   help="also install main.py, boot.py and usetup.py at the top of DIR, which "
-                        "a board runs by itself at start (left out by default)")
     p.add_argument("--mpy", nargs="?", const="6.3", default=None, metavar="TARGET",
                    help="compile .py to .mpy on the way in, for TARGET: a MicroPython "
                         "version (1.22) or an .mpy version (6.2); default the newest (6.3)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="resolve and download, show what would change, write nothing to DIR")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--cache-dir", metavar="DIR", default=None,
                    help="download cache (default: ~/.cache/upip)")
@@ -158,8 +168,23 @@ def _install_parser(sub: Subparsers) -> None:
                         "(default: $HTTPS_PROXY / $HTTP_PROXY, minus the hosts $NO_PROXY names)")
     p.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
                    help="parallel downloads (default: 8)")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    _common(p)
+
+
+def _lock_parser(sub: Subparsers) -> None:
+    p = sub.add_parser("lock", help="write a PEP 751 lock (pylock.toml) of what SPECs resolve to",
+                       description="Resolve SPECs once, as an install into an empty image "
+                                   "would, and write a PEP 751 lock: every package with its "
+                                   "version, source and sha256 (each file's, for mip and "
+                                   "package.json packages), and the target and .mpy settings. "
+                                   "upip install --lock FILE installs exactly that. The same "
+                                   "inputs give the same bytes.",
+                       epilog=INSTALL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("specs", nargs="*", metavar="SPEC", help="what to lock (as for install)")
+    p.add_argument("-o", "--output", default="pylock.toml", metavar="FILE",
+                   help="where to write it (default: pylock.toml); - for standard output")
+    _resolution_options(p)
+    p.add_argument("--json", action="store_true", help="describe the lock as JSON")
+    _common(p, target=False)
 
 
 def _mip_index_options(p: argparse.ArgumentParser) -> None:
@@ -404,6 +429,7 @@ SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "list": _list_parser,
     "show": _show_parser,
     "check": _check_parser,
+    "lock": _lock_parser,
 }
 
 
@@ -486,12 +512,12 @@ def _target(args: argparse.Namespace) -> Path:
     return Path(os.path.expanduser(args.path))
 
 
-def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
-    from .installer import Options, install
-    from .sources.pypi_json import DEFAULT_INDEX
+def _wanted(args: argparse.Namespace, verb: str) -> Any:
+    """The specs of the command line and of its -r files, with the index
+    options those files set."""
     from .specs import RequirementsFile, parse_spec, read_requirements
 
-    if args.mpy and not re.fullmatch(r"v?\d+(\.\d+){0,2}", args.mpy):
+    if getattr(args, "mpy", None) and not re.fullmatch(r"v?\d+(\.\d+){0,2}", args.mpy):
         args.specs.insert(0, args.mpy)  # `--mpy SPEC`: the flag alone, then a spec
         args.mpy = "6.3"
     wanted = RequirementsFile()
@@ -499,23 +525,53 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
         wanted.merge(read_requirements(Path(path)))
     wanted.specs += [parse_spec(s, "command line") for s in args.specs]
     if not wanted.specs:
-        raise UpipError("nothing to install: give a SPEC or -r FILE (see upip install --help)")
+        raise UpipError(f"nothing to {verb}: give a SPEC or -r FILE (see upip {verb} --help)")
+    return wanted
+
+
+def _options(args: argparse.Namespace, wanted: Any) -> Any:
+    """Options from the resolution options (and, for install, the others)."""
+    from .installer import Options
+    from .sources.pypi_json import DEFAULT_INDEX
+
+    return Options(
+        index_url=args.index_url or wanted.index_url or DEFAULT_INDEX,
+        extra_index_urls=args.extra_index_url + wanted.extra_index_urls,
+        find_links=[Path(d) for d in args.find_links] + wanted.find_links,
+        no_deps=args.no_deps, upgrade=getattr(args, "upgrade", False),
+        force_reinstall=getattr(args, "force_reinstall", False),
+        force=getattr(args, "force", False), pre=args.pre or wanted.pre,
+        dry_run=getattr(args, "dry_run", False),
+        cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
+        no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs,
+        cert=args.cert, mpy=_compile_options(args.mpy) if args.mpy else None,
+        mip_index=_mip_index(args), target=args.target,
+        boot_files=getattr(args, "boot_files", False), proxy=args.proxy)
+
+
+def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
+    from .installer import install, install_locked
+
+    if args.lock:
+        if args.specs or args.requirement:
+            raise UpipError(f"--lock {args.lock}: a lock says what to install; give no SPEC "
+                            "or -r FILE with it")
+        from .specs import RequirementsFile
+
+        report = install_locked(Path(args.lock), _target(args),
+                                _options(args, RequirementsFile()), reporter)
+        return _print_install(args, report, reporter)
+    wanted = _wanted(args, "install")
     if not any(s.applies() for s in wanted.specs):
         if not args.quiet:
             print("Nothing to install: the marker of every requirement excludes MicroPython")
         return 0
-    options = Options(
-        index_url=args.index_url or wanted.index_url or DEFAULT_INDEX,
-        extra_index_urls=args.extra_index_url + wanted.extra_index_urls,
-        find_links=[Path(d) for d in args.find_links] + wanted.find_links,
-        no_deps=args.no_deps, upgrade=args.upgrade, force_reinstall=args.force_reinstall,
-        force=args.force, pre=args.pre or wanted.pre, dry_run=args.dry_run,
-        cache_dir=Path(args.cache_dir).expanduser() if args.cache_dir else None,
-        no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs,
-        cert=args.cert, mpy=_compile_options(args.mpy) if args.mpy else None,
-        mip_index=_mip_index(args), target=args.target, boot_files=args.boot_files,
-        proxy=args.proxy)
+    options = _options(args, wanted)
     report = install(wanted.specs, _target(args), options, reporter)
+    return _print_install(args, report, reporter)
+
+
+def _print_install(args: argparse.Namespace, report: Any, reporter: Any) -> int:
     reporter.close()
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
@@ -541,6 +597,28 @@ def _compile_options(text: str | None, release: str | None = None,
 
     chosen = parse_target(text) if text else target(release, mpy_version)
     return CompileOptions(chosen, opt=opt, arch=arch)
+
+
+def cmd_lock(args: argparse.Namespace, reporter: Any) -> int:
+    from .atomic import write_atomic
+    from .installer import lock
+    from .lock import dumps_lock
+
+    wanted = _wanted(args, "lock")
+    packages, settings = lock(wanted.specs, _options(args, wanted), reporter)
+    text = dumps_lock(packages, settings)
+    if args.output == "-":
+        sys.stdout.write(text)
+        return 0
+    write_atomic(Path(args.output), text.encode("utf-8"))
+    if args.json:
+        print(json.dumps({"output": args.output, "target": settings.target, "mpy": settings.mpy,
+                          "packages": [{"name": p.name, "version": p.version, "kind": p.kind}
+                                       for p in packages]}, indent=2))
+    elif not args.quiet:
+        print(f"Wrote {args.output}: {len(packages)} packages for {settings.target}"
+              + (f", mpy {settings.mpy}" if settings.mpy else ""))
+    return 0
 
 
 def cmd_compile(args: argparse.Namespace, reporter: Any) -> int:
@@ -931,4 +1009,4 @@ COMMANDS = {"install": cmd_install, "bootstrap": cmd_bootstrap, "uninstall": cmd
             "show": cmd_show, "sdist": cmd_sdist, "bin2res": cmd_bin2res,
             "publish": cmd_publish, "compile": cmd_compile, "mpyinfo": cmd_mpyinfo,
             "size": cmd_size, "manifest": cmd_manifest, "freeze": cmd_freeze, "romfs": cmd_romfs,
-            "check": cmd_check}
+            "check": cmd_check, "lock": cmd_lock}

@@ -48,19 +48,22 @@ PRUNE_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", 
 
 
 class Distribution(Slotted):  # not @dataclass: created at every start (upip.slotted)
-    __slots__ = ("name", "version", "requires", "files", "skipped", "kind")
+    __slots__ = ("name", "version", "requires", "files", "skipped", "kind", "origins")
     name: str
     version: str
     requires: list[str]
     files: dict[str, bytes]  # image path -> content
     skipped: list[tuple[str, str]]  # (member, why)
     kind: str
+    origins: dict[str, str]  # image path -> the URL it came from (mip, package.json)
 
     def __init__(self, name: str, version: str, requires: list[str], files: dict[str, bytes],
-                 skipped: list[tuple[str, str]] | None = None, kind: str = "sdist") -> None:
+                 skipped: list[tuple[str, str]] | None = None, kind: str = "sdist",
+                 origins: dict[str, str] | None = None) -> None:
         self.name, self.version, self.requires, self.files = name, version, requires, files
         self.skipped = [] if skipped is None else skipped
         self.kind = kind
+        self.origins = {} if origins is None else origins
 
 
 # -- metadata ----------------------------------------------------------------
@@ -464,4 +467,5 @@ def read_document(name: str, version: str, doc: PackageDoc,
             raise UnsafeArchive(where, ref.dest, "listed twice")
         files[ref.dest] = fetch(ref)
     requires = [dependency_text(n, v) for n, v in doc.deps]
-    return Distribution(name, version, requires, files, [], kind)
+    return Distribution(name, version, requires, files, [], kind,
+                        {ref.dest: ref.url for ref in doc.files})

@@ -155,22 +155,35 @@ class Fetcher:
             self.cache.put(got, data)
         return data, got
 
-    def document(self, url: str, immutable: bool = False) -> bytes:
-        """A package document (mip or package.json), from a path or a URL;
-        not hash-checked (no index states one): its files are. An
+    def document(self, url: str, immutable: bool = False, sha256: str | None = None) -> bytes:
+        """A package document (mip or package.json), from a path or a URL. An
+        index states no hash for one (its files have theirs); a lock does
+        (``sha256``): then it is checked, and kept in the cache by it. An
         ``immutable`` one (a mip index's ``{version}.json``, which its builder
         never rewrites) is kept in the cache by its URL."""
+        if sha256 and self.cache is not None:
+            cached = self.cache.get(sha256)
+            if cached is not None:
+                return cached
         if is_local(url):
-            return self._read_local(url)
-        cached = self.cache.document(url) if immutable and self.cache else None
-        if cached is not None:
-            return cached
-        resp = self.http.get(url, {"Accept": "application/json"})
-        if resp.status != 200:
-            raise HTTPStatusError(url, resp.status, "not found" if resp.status == 404 else "")
-        if immutable and self.cache is not None:
-            self.cache.put_document(url, resp.body)
-        return resp.body
+            body = self._read_local(url)
+        else:
+            body = (self.cache.document(url) if immutable and self.cache else None) or b""
+            if not body:
+                resp = self.http.get(url, {"Accept": "application/json"})
+                if resp.status != 200:
+                    raise HTTPStatusError(url, resp.status,
+                                          "not found" if resp.status == 404 else "")
+                body = resp.body
+                if immutable and self.cache is not None:
+                    self.cache.put_document(url, body)
+        if sha256:
+            got = sha256_hex(body)
+            if got != sha256:
+                raise HashMismatch(url, sha256, got)
+            if self.cache is not None:
+                self.cache.put(got, body)
+        return body
 
     def file(self, ref: FileRef, label: str) -> tuple[bytes, str]:
         """One file of a package document and its sha256: checked against the

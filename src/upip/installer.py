@@ -26,6 +26,7 @@ from .fetch import Cache, Fetcher, default_cache_dir, sha256_hex
 from .firmware import provided, shim, shims_needed, top_modules
 from .http import HttpClient
 from .image import Destination, DistRecord, FileRecord, Image
+from .lock import Locked, LockedFile, LockError, Settings, read_lock
 from .portable import BOOT_FILES, CompileCheck, boot_files
 from .report import Reporter
 from .resolve import Finder, Provider, Requirement, Resolved, prune, resolve
@@ -243,9 +244,9 @@ def load_document(cand: Candidate, fetcher: Fetcher, mip_index: str | None,
     doc = parse_document(body, cand.url, index, location)
     if cand.kind == "mip" and doc.version and doc.version != cand.version_text:
         reporter.warn(f"{cand.url} says version {doc.version}; installing it as {cand}")
+    doc = doc._replace(files=[f._replace(url=expand(f.url, ref)) for f in doc.files])
     dist = read_document(cand.name, cand.version_text, doc,
-                         lambda f: fetcher.file(f._replace(url=expand(f.url, ref)), str(cand))[0],
-                         cand.url, cand.kind)
+                         lambda f: fetcher.file(f, str(cand))[0], cand.url, cand.kind)
     unverified = [f.dest for f in doc.files if f.short_hash is None]
     if unverified:
         reporter.warn(f"{cand}: {len(unverified)} file(s) from {location} come without a hash "
@@ -680,7 +681,7 @@ def _plan_files(image: Destination, changes: list[_Change], force: bool
                 if theirs.sha256 != sha:
                     raise FileConflict(path, [str(cand), f"the installed {rec.name} {rec.version}"],
                                        "; uninstall one of them")
-            if not owners.get(path) and not force and image.foreign(path, sha):
+            if not owners.get(path) and not force and image.holds(path, sha) is False:
                 raise ImageError(image.where(path), "exists but no installed package owns it "
                                  "(put there by hand or another tool?); move it away or pass "
                                  "--force")
@@ -750,3 +751,121 @@ def uninstall_from(image: Destination, names: list[str], reporter: Reporter, dry
             tx.delete(path)
         tx.commit(records.values())
     return report
+
+
+# -- lock files ---------------------------------------------------------------------
+
+
+def lock(specs: list[Spec], options: Options | None = None, reporter: Reporter | None = None,
+         http: HttpClient | None = None) -> tuple[list[Locked], Settings]:
+    """Resolve ``specs`` from scratch, as an install into an empty image would,
+    and say what a lock must hold: every package with its source and sha256
+    (each file's, for a mip or package.json package)."""
+    options = options or Options()
+    reporter = reporter or Reporter()
+    profile = load_profile(options.target)
+    with Session(options, reporter, {}, http) as session:
+        report = InstallReport(Path("."), dry_run=True)
+        resolved, provider = choose(session, specs, {}, options, reporter, profile, report)
+        kept = {r.cand.key: r.cand.name for r in resolved}
+        packages = []
+        for res in resolved:
+            cand = res.cand
+            loaded = session.loader.get(cand)
+            deps = tuple(sorted(kept[k] for k in provider.edges.get(cand, ()) if k in kept))
+            files = tuple(LockedFile(path, url, sha256_hex(loaded.dist.files[path]))
+                          for path, url in sorted(loaded.dist.origins.items()))
+            kind = cand.kind if cand.kind != "installed" else source_kind(cand.url)
+            index = cand.source if kind in ("sdist", "wheel", "mip") and "://" in cand.source \
+                else ""
+            packages.append(Locked(cand.name, cand.version_text, kind, cand.url,
+                                   cand.filename, loaded.sha256, index, files, deps,
+                                   res.requested))
+    mpy = options.mpy.target.mpy if options.mpy else None
+    return packages, Settings(profile.name, mpy, tuple(s.text for s in specs))
+
+
+def install_locked(path: Path, target: Path = DEFAULT_TARGET, options: Options | None = None,
+                   reporter: Reporter | None = None, http: HttpClient | None = None
+                   ) -> InstallReport:
+    """Install exactly what the lock at ``path`` says, into ``target``: no
+    resolution; every archive, document and file checked against the sha256
+    the lock gives before anything lands."""
+    options = options or Options()
+    reporter = reporter or Reporter()
+    packages, settings = read_lock(path)
+    options = locked_options(options, settings, str(path))
+    profile = load_profile(settings.target)
+    with Image.for_change(target, reporter, options.dry_run) as image:
+        return install_locked_into(image, packages, options, reporter, http, profile)
+
+
+def locked_options(options: Options, settings: Settings, where: str) -> Options:
+    """``options`` with the lock's target and .mpy version; a different one asked
+    for on the command line is refused (that would not be the locked image)."""
+    if options.target is not None and load_profile(options.target).name != settings.target:
+        raise LockError(where, f"locked for the target {settings.target}, not "
+                               f"{options.target}; install it with --target {settings.target} "
+                               "or lock again")
+    asked = options.mpy.target.mpy if options.mpy else None
+    if options.mpy is not None and asked != settings.mpy:
+        raise LockError(where, f"locked for {'mpy ' + settings.mpy if settings.mpy else 'sources'}"
+                               f", not mpy {asked}; drop --mpy or lock again")
+    if settings.mpy and options.mpy is None:
+        from .compile import CompileOptions
+        from .mpy import target as compile_target
+
+        options.mpy = CompileOptions(compile_target(mpy_version=settings.mpy))
+    options.target = settings.target
+    return options
+
+
+def install_locked_into(image: Destination, packages: list[Locked], options: Options,
+                        reporter: Reporter, http: HttpClient | None, profile: Profile
+                        ) -> InstallReport:
+    with Session(options, reporter, {}, http) as session:
+        loaded: dict[Candidate, Loaded] = {}
+        resolved = []
+        for p in packages:
+            cand, load = locked_candidate(p, session.fetcher)
+            loaded[cand] = load()
+            resolved.append(Resolved(cand, p.requested))
+        report = InstallReport(image.root, options.dry_run)
+        return apply(image, resolved, loaded.__getitem__, options, reporter, profile, report)
+
+
+def locked_candidate(p: Locked, fetcher: Fetcher) -> tuple[Candidate, Callable[[], Loaded]]:
+    """The candidate a lock entry names, and how to load it, hash-checked."""
+    try:
+        version = Version(p.version)
+    except InvalidVersion:
+        version = Version("0")
+    if p.kind == "dir":
+        cand = Candidate(p.name, version, p.version, "dir", p.url, Path(p.url).name, p.url)
+
+        def load_dir() -> Loaded:
+            dist = read_project(Path(p.url))
+            return Loaded(dist, tree_sha256(dist.files))
+        return cand, load_dir
+    kind = p.kind if p.kind in ("sdist", "wheel", "mip", "manifest") else "sdist"
+    cand = Candidate(p.name, version, p.version, kind, p.url,  # type: ignore[arg-type]
+                     p.filename or p.url.rsplit("/", 1)[-1], p.index_url or p.url, p.sha256)
+    if kind not in DOCUMENT_KINDS:
+        def load_archive() -> Loaded:
+            data, sha = fetcher.fetch(cand)
+            return Loaded(read_distribution(cand.filename, data), sha)
+        return cand, load_archive
+
+    def load_files() -> Loaded:
+        body = fetcher.document(p.url, sha256=p.sha256)
+        refs = [FileRef(f.path, f.url, f.sha256) for f in p.files]
+        doc = PackageDoc(p.version, refs, [])
+        try:  # the document's dependencies, for the records
+            deps = parse_document(body, p.url, p.index_url or None, p.url).deps
+            doc = doc._replace(deps=deps)
+        except UpipError:
+            pass
+        dist = read_document(p.name, p.version, doc, lambda f: fetcher.file(f, str(cand))[0],
+                             p.url, kind)
+        return Loaded(dist, p.sha256)
+    return cand, load_files
