@@ -157,9 +157,9 @@ class Destination:
         """Whether every file of an installed dist is there as recorded."""
         raise NotImplementedError
 
-    def foreign(self, path: str, sha256: str) -> bool:
-        """Whether ``path`` holds a file whose content is not ``sha256`` (asked
-        of paths no installed package owns)."""
+    def holds(self, path: str, sha256: str) -> bool | None:
+        """Whether the file at ``path`` has the content ``sha256``; None when
+        there is no file there."""
         raise NotImplementedError
 
     def headers(self, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
@@ -283,9 +283,18 @@ class Image(Destination):
     def listing(self) -> str:
         return f"upip list -p {self.root}"
 
-    def foreign(self, path: str, sha256: str) -> bool:
+    def holds(self, path: str, sha256: str) -> bool | None:
         disk = self.root / path
-        return disk.is_file() and _sha256(disk.read_bytes()) != sha256
+        if not disk.is_file():
+            return None
+        return _sha256(disk.read_bytes()) == sha256
+
+    def read(self, path: str) -> bytes:
+        """The bytes of a file of the image (the source of ``upip sync``)."""
+        try:
+            return (self.root / path).read_bytes()
+        except OSError as exc:
+            raise ImageError(self.where(path), f"cannot read it ({exc.strerror or exc})") from None
 
     def headers(self, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
         from .mpy import read_header
