@@ -85,10 +85,11 @@ def _default_target() -> str:
 def _common(parser: argparse.ArgumentParser, target: bool = True) -> None:
     if target:
         names = ["-p", "--path"]  # (not pip's --target: that names the firmware here)
-        parser.add_argument(*names, dest="path", metavar="DIR",
-                            default=_default_target(),
+        parser.add_argument(*names, dest="path", metavar="DIR", default=None,
                             help="the image directory (default: ~/.micropython/lib, "
-                                 "which the unix port's micropython imports from)")
+                                 "which the unix port's micropython imports from); with "
+                                 "-d, the folder on the board (default: its first .../lib "
+                                 "on sys.path)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks for errors")
@@ -132,7 +133,11 @@ def _install_parser(sub: Subparsers) -> None:
                         "a board runs by itself at start (left out by default)")
     p.add_argument("--dry-run", action="store_true",
                    help="resolve and download, show what would change, write nothing to DIR")
+    p.add_argument("--no-mpy", action="store_true",
+                   help="with -d: install .py sources, not .mpy for the board's version "
+                        "(the default there)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _device_options(p)
     _common(p)
 
 
@@ -187,6 +192,15 @@ def _lock_parser(sub: Subparsers) -> None:
     _common(p, target=False)
 
 
+def _device_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-d", "--device", metavar="PORT", default=None,
+                   help="a board on this serial port instead of a directory (auto: the one "
+                        "connected); its image is the first .../lib on its sys.path")
+    p.add_argument("--soft-reset", action="store_true",
+                   help="soft-reset the board first (by default a running program is only "
+                        "interrupted, as `mpremote resume` does)")
+
+
 def _mip_index_options(p: argparse.ArgumentParser) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--mip-index", metavar="URL", default=None,
@@ -220,6 +234,7 @@ def _uninstall_parser(sub: Subparsers) -> None:
                    "upip never asks")
     p.add_argument("--dry-run", action="store_true", help="show what would be removed")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _device_options(p)
     _common(p)
 
 
@@ -387,6 +402,7 @@ def _list_parser(sub: Subparsers) -> None:
                    help="output format (requirements: name==version lines)")
     p.add_argument("--json", action="store_const", const="json", dest="format",
                    help="same as --format json")
+    _device_options(p)
     _common(p)
 
 
@@ -396,6 +412,7 @@ def _show_parser(sub: Subparsers) -> None:
     p.add_argument("names", nargs="+", metavar="NAME")
     p.add_argument("--files", action="store_true", help="list the installed files")
     p.add_argument("--json", action="store_true", help="print as JSON")
+    _device_options(p)
     _common(p)
 
 
@@ -410,6 +427,24 @@ def _check_parser(sub: Subparsers) -> None:
     _target_option(p)
     _mip_index_options(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _device_options(p)
+    _common(p)
+
+
+def _sync_parser(sub: Subparsers) -> None:
+    p = sub.add_parser("sync", help="push an image to a board, only what changed",
+                       description="Make the image on a board the image DIR is: the files whose "
+                                   "sha256 differs are sent, the files DIR no longer has are "
+                                   "removed, and the board's records become DIR's, in one "
+                                   "transaction on the board (a cut cable leaves it as it was).")
+    p.add_argument("--board-path", metavar="PATH", default=None,
+                   help="the image's folder on the board (default: its first .../lib on "
+                        "sys.path)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite files on the board that no installed package owns")
+    p.add_argument("--dry-run", action="store_true", help="show what would be sent and removed")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    _device_options(p)
     _common(p)
 
 
@@ -430,6 +465,7 @@ SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "show": _show_parser,
     "check": _check_parser,
     "lock": _lock_parser,
+    "sync": _sync_parser,
 }
 
 
@@ -509,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _target(args: argparse.Namespace) -> Path:
-    return Path(os.path.expanduser(args.path))
+    return Path(os.path.expanduser(args.path or _default_target()))
 
 
 def _wanted(args: argparse.Namespace, verb: str) -> Any:
@@ -552,6 +588,8 @@ def _options(args: argparse.Namespace, wanted: Any) -> Any:
 def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
     from .installer import install, install_locked
 
+    if args.device:
+        return _print_install(args, _install_on_board(args, reporter), reporter)
     if args.lock:
         if args.specs or args.requirement:
             raise UpipError(f"--lock {args.lock}: a lock says what to install; give no SPEC "
@@ -569,6 +607,57 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
     options = _options(args, wanted)
     report = install(wanted.specs, _target(args), options, reporter)
     return _print_install(args, report, reporter)
+
+
+def _board(args: argparse.Namespace, reporter: Any, write: bool, scan: bool = True,
+           path: str | None = None) -> Any:
+    """The image on the board ``-d`` names, at ``path`` on it (default: its
+    first .../lib), for the time of a ``with``."""
+    from .board import open_board
+
+    return open_board(args.device, path, write=write, scan=scan, soft_reset=args.soft_reset,
+                      reporter=reporter)
+
+
+def _install_on_board(args: argparse.Namespace, reporter: Any) -> Any:
+    """install -d: the board says what it is (one exec), then the install is
+    resolved for its firmware, compiled for its .mpy version (unless
+    --no-mpy), and committed on it."""
+    from .installer import install_into, install_locked_into, locked_options
+    from .lock import read_lock
+    from .specs import RequirementsFile
+    from .target import load_profile
+
+    if args.mpy and args.no_mpy:
+        raise UpipError("--mpy and --no-mpy: give one of them")
+    if args.lock:
+        if args.specs or args.requirement:
+            raise UpipError(f"--lock {args.lock}: a lock says what to install; give no SPEC "
+                            "or -r FILE with it")
+        packages, settings = read_lock(Path(args.lock))
+        wanted = RequirementsFile()
+    else:
+        wanted = _wanted(args, "install")
+        if not any(s.applies() for s in wanted.specs):
+            raise UpipError("nothing to install: the marker of every requirement excludes "
+                            "MicroPython")
+    options = _options(args, wanted)
+    with _board(args, reporter, write=not args.dry_run, path=args.path) as image:
+        info = image.info
+        if args.lock:
+            options = locked_options(options, settings, args.lock)
+            profile = load_profile(settings.target)
+            return install_locked_into(image, packages, options, reporter, None, profile)
+        if args.no_mpy:
+            options.mpy = None
+        elif options.mpy is None:
+            options.mpy = info.compile_options()
+        profile = load_profile(args.target) if args.target else info.profile()
+        free = f"; {info.free} bytes free" if info.free is not None else ""
+        code = f".mpy {options.mpy.target.mpy}" if options.mpy else ".py sources"
+        reporter.note(f"{image.root}: MicroPython {'.'.join(map(str, info.version))} "
+                      f"({profile.name}){free}; installing {code}")
+        return install_into(image, wanted.specs, options, reporter, None, profile)
 
 
 def _print_install(args: argparse.Namespace, report: Any, reporter: Any) -> int:
@@ -791,9 +880,14 @@ def cmd_bootstrap(args: argparse.Namespace, reporter: Any) -> int:
 
 
 def cmd_uninstall(args: argparse.Namespace, reporter: Any) -> int:
-    from .installer import uninstall
+    from .installer import uninstall, uninstall_from
 
-    report = uninstall(args.names, _target(args), reporter, dry_run=args.dry_run)
+    if args.device:
+        with _board(args, reporter, write=not args.dry_run, path=args.path) as image:
+            report = uninstall_from(image, args.names, reporter, args.dry_run,
+                                    image.info.profile())
+    else:
+        report = uninstall(args.names, _target(args), reporter, dry_run=args.dry_run)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     elif not args.quiet:
@@ -805,6 +899,9 @@ def cmd_uninstall(args: argparse.Namespace, reporter: Any) -> int:
 def _open_image(args: argparse.Namespace, reporter: Any) -> Any:
     from .image import Image
 
+    if args.device:  # (a reader: the records, in one exec)
+        with _board(args, reporter, write=False, scan=False, path=args.path) as image:
+            return image
     return Image.open(_target(args), reporter, must_exist=True)
 
 
@@ -848,7 +945,7 @@ def cmd_show(args: argparse.Namespace, reporter: Any) -> int:
     for name in args.names:
         key = image.find(name)
         if key is None:
-            raise NotInstalled(name, str(image.root))
+            raise NotInstalled(name, str(image.root), image.listing)
         shown.append(image.records[key])
     dependents = image.dependents()
     out = []
@@ -882,8 +979,15 @@ def cmd_check(args: argparse.Namespace, reporter: Any) -> int:
     from .size import image_files
     from .target import load_profile
 
-    profile = load_profile(args.target)
-    files = image_files(_target(args))
+    where: Any = _target(args)
+    if args.device:
+        with _board(args, reporter, write=False, scan=False, path=args.path) as image:
+            files = image.read_files()
+            profile = load_profile(args.target) if args.target else image.info.profile()
+            where = image.root
+    else:
+        profile = load_profile(args.target)
+        files = image_files(where)
     report = check_image(files, profile, _suggester(_mip_index(args), reporter))
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
@@ -902,9 +1006,42 @@ def cmd_check(args: argparse.Namespace, reporter: Any) -> int:
         verdict = "every import resolves" if report.ok else (
             f"{len(report.missing)} missing import(s), {len(report.unparsable)} file(s) that "
             "do not parse")
-        print(f"Checked {len(report.checked)} files of {_target(args)} against {profile.name}: "
+        print(f"Checked {len(report.checked)} files of {where} against {profile.name}: "
               f"{verdict}")
     return 0 if report.ok else 1
+
+
+def cmd_sync(args: argparse.Namespace, reporter: Any) -> int:
+    from .image import Image
+    from .installer import sync
+
+    if not args.device:
+        raise UpipError("upip sync pushes an image to a board: give its port with -d PORT "
+                        "(-d auto: the one connected)")
+    source = Image.open(_target(args), reporter, must_exist=True)
+    with _board(args, reporter, write=not args.dry_run, path=args.board_path) as dest:
+        report = sync(source, dest, reporter, dry_run=args.dry_run, force=args.force)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+        return 0
+    if args.quiet:
+        return 0
+    if not report.sent and not report.deleted and not report.installed and not report.removed:
+        print(f"Already in sync: {report.target} has what {report.source} has "
+              f"({len(report.unchanged)} packages)")
+        return 0
+    verb = "Would send" if args.dry_run else "Sent"
+    deleted = f", {'would remove' if args.dry_run else 'removed'} {len(report.deleted)}" if (
+        report.deleted) else ""
+    print(f"{verb} {len(report.sent)} file(s) ({report.sent_bytes} bytes) to {report.target}"
+          f"{deleted}")
+    if report.installed:
+        print(f"{'Would install' if args.dry_run else 'Installed'} "
+              f"{', '.join(map(str, report.installed))}")
+    if report.removed:
+        print(f"{'Would replace or remove' if args.dry_run else 'Replaced or removed'} "
+              f"{', '.join(map(str, report.removed))}")
+    return 0
 
 
 def _suggester(mip_index: str | None, reporter: Any) -> Any:
@@ -1009,4 +1146,4 @@ COMMANDS = {"install": cmd_install, "bootstrap": cmd_bootstrap, "uninstall": cmd
             "show": cmd_show, "sdist": cmd_sdist, "bin2res": cmd_bin2res,
             "publish": cmd_publish, "compile": cmd_compile, "mpyinfo": cmd_mpyinfo,
             "size": cmd_size, "manifest": cmd_manifest, "freeze": cmd_freeze, "romfs": cmd_romfs,
-            "check": cmd_check, "lock": cmd_lock}
+            "check": cmd_check, "lock": cmd_lock, "sync": cmd_sync}
