@@ -109,10 +109,11 @@ def run(o):
                         whl = fn[-13:] == b"-none-any.whl" and (b"-py3-" in fn or b".py3-" in fn)
                         if (fn[-7:] == b".tar.gz" or fn[-4:] == b".tgz" or whl) and (
                                 f.get(b"url") and f.get(b"sha256")):
-                            if rng:
-                                cands.write(b"\t".join((keys[1], b"1" if f.get(b"yanked") else
-                                                        b"0", b"1" if whl else b"0", f[b"url"],
-                                                        f[b"sha256"])) + b"\n")
+                            if rng:  # (a piece at a time: no line-long block)
+                                for v in (keys[1], b"\t1\t" if f.get(b"yanked") else b"\t0\t",
+                                          b"1\t" if whl else b"0\t", f[b"url"], b"\t",
+                                          f[b"sha256"], b"\n"):
+                                    cands.write(v)
                             elif (o.target or not f.get(b"yanked")) and (best is None or (
                                     best[b"filename"][-4:] == b".whl" and not whl)):
                                 best = f
