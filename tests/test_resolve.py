@@ -99,6 +99,22 @@ def test_a_later_narrower_requirement_is_resolved_too(upip: Upip, make_index,
     assert versions(upip, lib) == {"awide": "1.0", "bnarrow": "1.0", "micropython-fx-base": "1.1"}
 
 
+def test_a_conflict_that_an_older_version_avoids(upip: Upip, make_index, tmp_path: Path) -> None:
+    """The newest fxg needs fxk>=2, but fxh needs fxk<2: the answer is the newest
+    fxg that accepts an fxk fxh accepts (upip finds it by pinning fxg last)."""
+    def pkg(name: str, version: str, requires: list[str]) -> Dist:
+        return Dist(name, version, f"{name}-{version}.tar.gz",
+                    upip_sdist(name, version, {f"{name}.py": ""}, requires))
+    server = make_index([pkg("fxg", "1.0", ["fxk<2"]), pkg("fxg", "1.1", ["fxk>=1,<2"]),
+                         pkg("fxg", "2.0", ["fxk>=2"]), pkg("fxh", "1.0", ["fxk<2"]),
+                         pkg("fxk", "1.0", []), pkg("fxk", "1.5", []), pkg("fxk", "2.0", [])])
+    lib = tmp_path / "lib"
+    code, _, err = upip("install", "-p", str(lib), "-i", server.json_url, "pypi:fxg",
+                        "pypi:fxh")
+    assert code == 0, err
+    assert versions(upip, lib) == {"fxg": "1.1", "fxh": "1.0", "fxk": "1.5"}
+
+
 def test_no_version_matches(upip: Upip, index: IndexServer, tmp_path: Path) -> None:
     code, _, err = upip("install", "-p", str(tmp_path / "lib"), "-i", index.json_url,
                         "micropython-fx-base>5")

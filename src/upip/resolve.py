@@ -241,6 +241,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         self.environment = dict(environment)
         self.parents: dict[str, Candidate | None] = {}
         self.edges: dict[Candidate, set[str]] = {}  # candidate -> keys of its dependencies
+        self.late: set[str] = set()  # projects to pin after the others (see _straight)
         self._checked: dict[tuple[int, int], tuple[Requirement, Candidate, bool]] = {}
 
     def identify(self, requirement_or_candidate: Requirement | Pick) -> str:
@@ -261,7 +262,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             direct = direct or req.direct is not None
             pinned = pinned or req.pinned
         blamed = any(c.requirement.identifier == identifier for c in backtrack_causes)
-        return (not direct, not pinned, not blamed, identifier)
+        return (not direct, not pinned, identifier in self.late, not blamed, identifier)
 
     def narrow_requirement_selection(
         self,
@@ -466,6 +467,8 @@ def resolve(
         provider.parents[req.key] = None
     requested = {r.key for r in requirements}
     picks = _straight(requirements, provider)
+    if picks is None and provider.late:
+        picks = _straight(requirements, provider, frozenset(provider.late))
     if picks is None:
         resolver: Resolver[Requirement, Pick, str] = Resolver(provider, _Reporter())
         try:
@@ -481,33 +484,57 @@ def resolve(
                   key=lambda r: r.cand.key)
 
 
-def _straight(requirements: list[Requirement], provider: Provider) -> list[Pick] | None:
+def _straight(requirements: list[Requirement], provider: Provider,
+              late: frozenset[str] = frozenset()) -> list[Pick] | None:
     """The resolution when no requirement conflicts with a pin made before it:
     each project pinned, in the order met, to the first candidate the
-    requirements met so far allow; None as soon as one does not fit.
+    requirements met so far allow; None when one does not fit.
 
     When it succeeds it is resolvelib's answer too: a pin is the best
     candidate for the requirements it was chosen by, and it satisfies every
-    later one, so no better candidate satisfies them all."""
+    later one, so no better candidate satisfies them all.
+
+    When a later requirement rejects a pin, the project whose dependency made
+    that pin is noted as one to pin late (``provider.late``), and the pass
+    goes on to find the others. A second pass (``late`` given) pins those
+    projects after all the rest, each to the first candidate whose
+    dependencies the pins made so far accept, as resolvelib would when it
+    pins them last: a conflict such as "g 2.0 needs k>=2, h needs k<2" then
+    ends in g 1.x without a backtrack."""
     pins: dict[str, Pick] = {}
     wanted: dict[str, list[Requirement]] = {}
-    queue = deque(requirements)
-    while queue:
-        req = queue.popleft()
+    pinned_by: dict[str, str] = {}  # identifier -> the parent whose requirement pinned it
+    queue: deque[tuple[Requirement, str]] = deque((r, "") for r in requirements)
+    deferred: deque[tuple[Requirement, str]] = deque()
+    fits = True
+    while queue or deferred:
+        if not queue:
+            queue.append(deferred.popleft())
+        req, parent = queue.popleft()
         ident = req.identifier
-        wanted.setdefault(ident, []).append(req)
         pin = pins.get(ident)
+        if pin is None and ident in late and queue:
+            deferred.append((req, parent))  # (its requirement counts when it is pinned)
+            continue
+        wanted.setdefault(ident, []).append(req)
         if pin is not None:
             if not provider.is_satisfied_by(req, pin):
-                return None
+                fits = False
+                if pinned_by.get(ident):
+                    provider.late.add(pinned_by[ident])
             continue
         matches = provider.find_matches(ident, {ident: iter(wanted[ident])}, {ident: iter(())})
-        pick = next(iter(matches()), None)
-        if pick is None:
+        for pick in matches():
+            deps = provider.get_dependencies(pick)
+            if ident not in late or all(d.identifier not in pins
+                                        or provider.is_satisfied_by(d, pins[d.identifier])
+                                        for d in deps):
+                break
+        else:
             return None
-        pins[ident] = pick
-        queue.extend(provider.get_dependencies(pick))
-    return list(pins.values())
+        pins[ident], pinned_by[ident] = pick, parent
+        queue.extend((dep, ident) for dep in deps)
+    return list(pins.values()) if fits else None
 
 
 def prune(resolved: list[Resolved], edges: Mapping[Candidate, Iterable[str]],

@@ -48,14 +48,29 @@ def _norm(name: str) -> str:
     return str(canonicalize_name(name))
 
 
+def wheel_metadata(data: bytes) -> bytes:
+    """The METADATA of a wheel, as PEP 658 serves it beside the wheel."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        return zf.read(name)
+
+
 def write_index(root: Path, dists: list[Dist], base_url: str, mip: bool = False,
-                absolute: bool = False) -> None:
-    """``absolute``: simple-index links as full URLs (as pypi.org), not relative."""
+                absolute: bool = False, metadata: bool = False) -> None:
+    """``absolute``: simple-index links as full URLs (as pypi.org), not relative.
+    ``metadata``: each wheel's METADATA beside it (``FILE.metadata``, PEP 658), and
+    announced in the simple index (``core-metadata``, PEP 714)."""
     files = root / "files"
     files.mkdir(parents=True, exist_ok=True)
     by_project: dict[str, list[Dist]] = {}
     for d in dists:
         (files / d.filename).write_bytes(d.data)
+        if metadata and d.filename.endswith(".whl"):
+            meta = wheel_metadata(d.data)
+            (files / f"{d.filename}.metadata").write_bytes(meta)
+            d.extra.setdefault("core-metadata", {"sha256": hashlib.sha256(meta).hexdigest()})
         by_project.setdefault(_norm(d.name), []).append(d)
     simple = root / "simple"
     simple.mkdir(exist_ok=True)
@@ -107,6 +122,9 @@ def _write_simple(folder: Path, project: list[Dist], prefix: str) -> None:
     anchors = []
     for d in project:
         yanked = ' data-yanked="fixture"' if d.yanked else ""
+        meta = d.extra.get("core-metadata")
+        if isinstance(meta, dict):
+            yanked += f' data-core-metadata="sha256={meta["sha256"]}"'
         href = html.escape(f"{prefix}{d.filename}#sha256={d.sha256}")
         anchors.append(f'<a href="{href}"{yanked}>{html.escape(d.filename)}</a><br>')
     (folder / "index.html").write_text(
@@ -115,7 +133,9 @@ def _write_simple(folder: Path, project: list[Dist], prefix: str) -> None:
         "meta": {"api-version": "1.1"},
         "name": _norm(project[0].name),
         "files": [{"filename": d.filename, "url": f"{prefix}{d.filename}",
-                   "hashes": {"sha256": d.sha256}, "yanked": d.yanked} for d in project],
+                   "hashes": {"sha256": d.sha256}, "yanked": d.yanked,
+                   **({"core-metadata": d.extra["core-metadata"]}
+                      if "core-metadata" in d.extra else {})} for d in project],
         "versions": sorted({d.version for d in project}),
     }))
 
