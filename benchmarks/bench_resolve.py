@@ -7,7 +7,8 @@ The graph (benchmarks/resolve_graph.py: 3-5 versions a project, ranged
 dependencies, a root needing 50 projects, a 30-deep chain, diamonds, one
 conflict gadget per 50 projects, plus a 1,000-project run with 20 gadgets) is
 written as pure wheels and served on 127.0.0.1 as a PEP 503/691 simple index
-with PEP 658 metadata (``core-metadata``). Each tool resolves ``root`` and
+with PEP 658 metadata (``core-metadata``), ETags and ``Cache-Control:
+max-age=600`` as PyPI sends them. Each tool resolves ``root`` and
 reports what it would install:
 
 * upip: ``upip lock -o FILE -i URL/simple --no-mip-index root``;
@@ -58,6 +59,7 @@ class Bench:
         root = work / "index"
         root.mkdir()
         self.server = IndexServer(root)
+        self.server.max_age = 600  # as PyPI's simple pages
         write_index(root, dists(g), self.server.url, metadata=True)
         self.server.start()
         self.upip_bin = [sys.executable, "-m", "upip"]

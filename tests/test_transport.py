@@ -82,9 +82,9 @@ def test_no_cache_and_cache_dir(upip: Upip, index: IndexServer, isolated_home: P
     custom = tmp_path / "mycache"
     assert upip("install", "-p", str(tmp_path / "b"), "-i", index.json_url, "--cache-dir",
                 str(custom), "micropython-fx-base")[0] == 0
-    # the archive, and mpy-cross's verdict on its one module
+    # the archive, mpy-cross's verdict on its one module, and the index page
     assert sorted(p.relative_to(custom).parts[0] for p in custom.rglob("*") if p.is_file()) == [
-        "mpy-check-" + version("mpy-cross"), "sha256"]
+        "mpy-check-" + version("mpy-cross"), "pages", "sha256"]
 
 
 def test_unwritable_cache_is_a_warning_not_an_error(upip: Upip, index: IndexServer,

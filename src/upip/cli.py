@@ -162,6 +162,9 @@ def _resolution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--cache-dir", metavar="DIR", default=None,
                    help="download cache (default: ~/.cache/upip)")
+    p.add_argument("--offline", action="store_true",
+                   help="no network at all: only what the cache (and -f DIR) holds; what is "
+                        "missing is named")
     p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS",
                    help="network timeout per request (default: 15)")
     p.add_argument("--retries", type=int, default=3, metavar="N",
@@ -173,6 +176,22 @@ def _resolution_options(p: argparse.ArgumentParser) -> None:
                         "(default: $HTTPS_PROXY / $HTTP_PROXY, minus the hosts $NO_PROXY names)")
     p.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
                    help="parallel downloads (default: 8)")
+
+
+def _download_parser(sub: Subparsers) -> None:
+    p = sub.add_parser("download", help="fill a folder for a machine without network",
+                       description="Resolve SPECs (or take a lock) and put into DIR every "
+                                   "archive, a cache of all that was fetched (index pages "
+                                   "included) and pylock.toml. On the other machine: upip "
+                                   "install --find-links DIR --offline SPEC... (with the same "
+                                   "index options), or upip install --lock DIR/pylock.toml "
+                                   "--find-links DIR --offline.")
+    p.add_argument("specs", nargs="*", metavar="SPEC")
+    p.add_argument("-d", "--dest", required=True, metavar="DIR", help="the folder to fill")
+    p.add_argument("--lock", metavar="FILE", default=None, help="download what a lock says")
+    _resolution_options(p)
+    p.add_argument("--json", action="store_true", help="list what was downloaded as JSON")
+    _common(p, target=False)
 
 
 def _lock_parser(sub: Subparsers) -> None:
@@ -465,6 +484,7 @@ SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "show": _show_parser,
     "check": _check_parser,
     "lock": _lock_parser,
+    "download": _download_parser,
     "sync": _sync_parser,
 }
 
@@ -582,7 +602,8 @@ def _options(args: argparse.Namespace, wanted: Any) -> Any:
         no_cache=args.no_cache, timeout=args.timeout, retries=args.retries, jobs=args.jobs,
         cert=args.cert, mpy=_compile_options(args.mpy) if args.mpy else None,
         mip_index=_mip_index(args), target=args.target,
-        boot_files=getattr(args, "boot_files", False), proxy=args.proxy)
+        boot_files=getattr(args, "boot_files", False), proxy=args.proxy,
+        offline=args.offline)
 
 
 def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
@@ -686,6 +707,30 @@ def _compile_options(text: str | None, release: str | None = None,
 
     chosen = parse_target(text) if text else target(release, mpy_version)
     return CompileOptions(chosen, opt=opt, arch=arch)
+
+
+def cmd_download(args: argparse.Namespace, reporter: Any) -> int:
+    from .installer import download
+    from .specs import RequirementsFile
+
+    dest = Path(args.dest)
+    if args.lock:
+        if args.specs or args.requirement:
+            raise UpipError(f"--lock {args.lock}: a lock says what to download; give no SPEC "
+                            "or -r FILE with it")
+        packages, _ = download(dest, lock_path=Path(args.lock),
+                               options=_options(args, RequirementsFile()), reporter=reporter)
+    else:
+        wanted = _wanted(args, "download")
+        packages, _ = download(dest, wanted.specs, options=_options(args, wanted),
+                               reporter=reporter)
+    if args.json:
+        print(json.dumps([{"name": p.name, "version": p.version, "kind": p.kind}
+                          for p in packages], indent=2))
+    elif not args.quiet:
+        print(f"Downloaded {len(packages)} packages into {dest}; there: upip install "
+              f"--find-links {dest} --offline ..., or --lock {dest / 'pylock.toml'}")
+    return 0
 
 
 def cmd_lock(args: argparse.Namespace, reporter: Any) -> int:
@@ -1146,4 +1191,4 @@ COMMANDS = {"install": cmd_install, "bootstrap": cmd_bootstrap, "uninstall": cmd
             "show": cmd_show, "sdist": cmd_sdist, "bin2res": cmd_bin2res,
             "publish": cmd_publish, "compile": cmd_compile, "mpyinfo": cmd_mpyinfo,
             "size": cmd_size, "manifest": cmd_manifest, "freeze": cmd_freeze, "romfs": cmd_romfs,
-            "check": cmd_check, "lock": cmd_lock, "sync": cmd_sync}
+            "check": cmd_check, "lock": cmd_lock, "download": cmd_download, "sync": cmd_sync}

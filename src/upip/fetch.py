@@ -12,6 +12,7 @@ import hashlib
 import os
 import threading
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import DownloadTooLarge, HashMismatch, HTTPStatusError, IndexUnreachable
@@ -32,36 +33,48 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+STORE_NAME = ".upip-cache"  # a cache carried in a folder (upip download -d DIR)
+
+
 class Cache:
-    def __init__(self, root: Path, reporter: Reporter | None = None) -> None:
+    """The download cache; ``extra`` roots are read, never written (the cache
+    that ``upip download`` leaves in a folder for an air-gapped machine)."""
+
+    def __init__(self, root: Path, reporter: Reporter | None = None,
+                 extra: list[Path] | None = None) -> None:
         self.root = root
+        self.roots = [root, *(extra or [])]
         self.reporter = reporter or Reporter()
         self._warned = False
 
-    def _path(self, sha256: str) -> Path:
-        return self.root / "sha256" / sha256[:2] / sha256
+    def _path(self, sha256: str, root: Path | None = None) -> Path:
+        return (root or self.root) / "sha256" / sha256[:2] / sha256
 
     def get(self, sha256: str) -> bytes | None:
-        path = self._path(sha256)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        if sha256_hex(data) != sha256:
-            path.unlink(missing_ok=True)
-            return None
-        return data
+        for root in self.roots:
+            path = self._path(sha256, root)
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if sha256_hex(data) == sha256:
+                return data
+            if root == self.root:
+                path.unlink(missing_ok=True)
+        return None
 
-    def _document_path(self, url: str) -> Path:
+    def _document_path(self, url: str, root: Path | None = None) -> Path:
         key = sha256_hex(url.encode())
-        return self.root / "documents" / key[:2] / key
+        return (root or self.root) / "documents" / key[:2] / key
 
     def document(self, url: str) -> bytes | None:
         """A document kept by its URL (see Fetcher.document)."""
-        try:
-            return self._document_path(url).read_bytes()
-        except OSError:
-            return None
+        for root in self.roots:
+            try:
+                return self._document_path(url, root).read_bytes()
+            except OSError:
+                continue
+        return None
 
     def put_document(self, url: str, data: bytes) -> None:
         self._write(self._document_path(url), data)
@@ -69,15 +82,16 @@ class Cache:
     def find(self, prefix: str) -> tuple[bytes, str] | None:
         """A cached file whose sha256 starts with ``prefix`` (a mip index's short
         hash), re-hashed on read; with its full sha256."""
-        try:
-            names = [p for p in os.listdir(self.root / "sha256" / prefix[:2])
-                     if p.startswith(prefix)]
-        except OSError:
-            return None
-        for name in names:
-            data = self.get(name)
-            if data is not None:
-                return data, name
+        for root in self.roots:
+            try:
+                names = [p for p in os.listdir(root / "sha256" / prefix[:2])
+                         if p.startswith(prefix)]
+            except OSError:
+                continue
+            for name in names:
+                data = self.get(name)
+                if data is not None:
+                    return data, name
         return None
 
     def put(self, sha256: str, data: bytes) -> None:
@@ -158,9 +172,10 @@ class Fetcher:
     def document(self, url: str, immutable: bool = False, sha256: str | None = None) -> bytes:
         """A package document (mip or package.json), from a path or a URL. An
         index states no hash for one (its files have theirs); a lock does
-        (``sha256``): then it is checked, and kept in the cache by it. An
-        ``immutable`` one (a mip index's ``{version}.json``, which its builder
-        never rewrites) is kept in the cache by its URL."""
+        (``sha256``): then it is checked, and kept in the cache by it. Every
+        one is also kept by its URL: an ``immutable`` one (a mip index's
+        ``{version}.json``, which its builder never rewrites) is taken from
+        there; any other only when offline."""
         if sha256 and self.cache is not None:
             cached = self.cache.get(sha256)
             if cached is not None:
@@ -168,15 +183,7 @@ class Fetcher:
         if is_local(url):
             body = self._read_local(url)
         else:
-            body = (self.cache.document(url) if immutable and self.cache else None) or b""
-            if not body:
-                resp = self.http.get(url, {"Accept": "application/json"})
-                if resp.status != 200:
-                    raise HTTPStatusError(url, resp.status,
-                                          "not found" if resp.status == 404 else "")
-                body = resp.body
-                if immutable and self.cache is not None:
-                    self.cache.put_document(url, body)
+            body = self._by_url(url, immutable, lambda: self._get_document(url))
         if sha256:
             got = sha256_hex(body)
             if got != sha256:
@@ -185,15 +192,39 @@ class Fetcher:
                 self.cache.put(got, body)
         return body
 
+    def _get_document(self, url: str) -> bytes:
+        resp = self.http.get(url, {"Accept": "application/json"})
+        if resp.status != 200:
+            raise HTTPStatusError(url, resp.status, "not found" if resp.status == 404 else "")
+        return resp.body
+
+    def _by_url(self, url: str, immutable: bool, get: Callable[[], bytes]) -> bytes:
+        """What ``url`` answers: from the cache when it never changes or when
+        offline, else fetched (and kept for then)."""
+        if self.cache is not None and (immutable or self.http.offline):
+            kept = self.cache.document(url)
+            if kept is not None:
+                return kept
+        body = get()
+        if self.cache is not None:
+            self.cache.put_document(url, body)
+        return body
+
     def file(self, ref: FileRef, label: str) -> tuple[bytes, str]:
         """One file of a package document and its sha256: checked against the
-        short hash the index gives, when it gives one."""
+        short hash the index gives, when it gives one (a package.json gives
+        none: its files are kept by URL, for offline use)."""
         if ref.short_hash and self.cache is not None:
             cached = self.cache.find(ref.short_hash)
             if cached is not None:
                 return cached
-        data = self._read_local(ref.url) if is_local(ref.url) else self._download(
-            ref.url, f"{label}: {ref.dest}", None)
+        if is_local(ref.url):
+            data = self._read_local(ref.url)
+        elif ref.short_hash:
+            data = self._download(ref.url, f"{label}: {ref.dest}", None)
+        else:
+            data = self._by_url(ref.url, False, lambda: self._download(
+                ref.url, f"{label}: {ref.dest}", None))
         got = sha256_hex(data)
         if ref.short_hash:
             if not got.startswith(ref.short_hash):

@@ -35,6 +35,7 @@ from urllib3.util import Retry, Timeout
 
 from . import __version__
 from .errors import DownloadTooLarge, HTTPStatusError, IndexUnreachable
+from .pages import Page, PageCache
 
 USER_AGENT = f"upip/{__version__}"
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -165,8 +166,13 @@ class HttpClient:
         backoff: float = 0.25,
         ca_file: str | None = None,
         proxy: str | None = None,
+        cache_dir: Path | None = None,
+        offline: bool = False,
+        extra_caches: list[Path] | None = None,
     ) -> None:
         self.timeout = timeout
+        self.pages = PageCache(cache_dir, extra_caches) if cache_dir is not None else None
+        self.offline = offline  # nothing but what the cache has
         self.retries = retries
         self.backoff = backoff
         self.proxy = proxy  # for every request; else the environment's
@@ -207,13 +213,30 @@ class HttpClient:
     # -- documents (index pages, JSON) -------------------------------------
 
     def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
-        """GET a small document; a final HTTP status is returned, not raised."""
+        """GET a small document; a final HTTP status is returned, not raised.
+        A page kept from an earlier run (upip.pages) is used while fresh, and
+        asked for again with its validators when not."""
         if url.startswith("file:"):
             return _get_file(url)
+        headers = dict(headers or {})
+        accept = headers.get("Accept", "")
+        kept = self.pages.get(url, accept) if self.pages is not None else None
+        if kept is not None and (kept.fresh or self.offline):
+            return Response(kept.url, 200, kept.headers, kept.body)
+        if self.offline:
+            raise IndexUnreachable(redact(url), "not in the cache, and --offline asks for no "
+                                                "network")
+        if kept is not None:
+            headers.update(kept.validators())
         body = bytearray()
-        resp = self._request(url, dict(headers or {}), body.extend, body.clear, None,
-                             MAX_DOCUMENT, statuses=True)
-        return Response(resp[0], resp[1], resp[2], bytes(body))
+        final, status, got = self._request(url, headers, body.extend, body.clear, None,
+                                           MAX_DOCUMENT, statuses=True)
+        if status == 304 and kept is not None and self.pages is not None:
+            kept = self.pages.revalidated(url, accept, kept, got)
+            return Response(kept.url, 200, kept.headers, kept.body)
+        if status == 200 and self.pages is not None:
+            self.pages.put(url, accept, Page(final, got, bytes(body), 0.0))
+        return Response(final, status, got, bytes(body))
 
     # -- archives ------------------------------------------------------------
 
@@ -233,6 +256,9 @@ class HttpClient:
                 raise HTTPStatusError(url, data.status, "not found")
             sink(data.body)
             return
+        if self.offline:
+            raise IndexUnreachable(redact(url), "not in the cache, and --offline asks for no "
+                                                "network")
         self._request(url, {}, sink, restart, progress, max_bytes, statuses=False)
 
     # -- the one retry loop ----------------------------------------------------

@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING, NamedTuple
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from .atomic import write_atomic
 from .dists import Distribution, read_distribution, read_document, read_project
 from .errors import CorruptArchive, FileConflict, ImageError, NotInstalled, UpipError
-from .fetch import Cache, Fetcher, default_cache_dir, sha256_hex
+from .fetch import STORE_NAME, Cache, Fetcher, default_cache_dir, sha256_hex
 from .firmware import provided, shim, shims_needed, top_modules
 from .http import HttpClient
 from .image import Destination, DistRecord, FileRecord, Image
-from .lock import Locked, LockedFile, LockError, Settings, read_lock
+from .lock import Locked, LockedFile, LockError, Settings, dumps_lock, read_lock
 from .portable import BOOT_FILES, CompileCheck, boot_files
 from .report import Reporter
 from .resolve import Finder, Provider, Requirement, Resolved, prune, resolve
@@ -61,7 +62,7 @@ class Options(Slotted):
     __slots__ = ("index_url", "extra_index_urls", "find_links", "no_deps", "upgrade",
                  "force_reinstall", "force", "pre", "dry_run", "cache_dir", "no_cache",
                  "timeout", "retries", "jobs", "cert", "mpy", "mip_index", "target", "boot_files",
-                 "proxy")
+                 "proxy", "offline")
     index_url: str
     extra_index_urls: list[str]
     find_links: list[Path]
@@ -82,6 +83,7 @@ class Options(Slotted):
     target: str | None  # the firmware's profile (upip.target); None: the default
     boot_files: bool  # install main.py, boot.py, usetup.py at the image root too
     proxy: str | None  # for every request; None: HTTP(S)_PROXY / NO_PROXY
+    offline: bool  # no network: the download cache and the page cache only
 
     def __init__(self, index_url: str = DEFAULT_INDEX, extra_index_urls: list[str] | None = None,
                  find_links: list[Path] | None = None, no_deps: bool = False,
@@ -90,7 +92,8 @@ class Options(Slotted):
                  no_cache: bool = False, timeout: float = 15.0, retries: int = 3, jobs: int = 8,
                  cert: str | None = None, mpy: CompileOptions | None = None,
                  mip_index: str | None = "", target: str | None = None,
-                 boot_files: bool = False, proxy: str | None = None) -> None:
+                 boot_files: bool = False, proxy: str | None = None,
+                 offline: bool = False) -> None:
         self.index_url = index_url
         self.extra_index_urls = [] if extra_index_urls is None else extra_index_urls
         self.find_links = [] if find_links is None else find_links
@@ -101,6 +104,7 @@ class Options(Slotted):
         self.cert, self.mpy = cert, mpy
         self.mip_index = default_mip_index() if mip_index == "" else mip_index
         self.target, self.boot_files, self.proxy = target, boot_files, proxy
+        self.offline = offline
 
 
 def default_mip_index() -> str | None:
@@ -358,11 +362,17 @@ class Session:
     def __init__(self, options: Options, reporter: Reporter,
                  installed: dict[str, Candidate], http: HttpClient | None = None) -> None:
         self.options, self.installed = options, installed
+        cache_dir = None if options.no_cache else options.cache_dir or default_cache_dir()
+        # a folder from upip download carries a cache of its own: read it too
+        carried = [Path(d) / STORE_NAME for d in options.find_links
+                   if (Path(d) / STORE_NAME).is_dir()]
         self.http = http or HttpClient(timeout=options.timeout, retries=options.retries,
-                                       ca_file=options.cert, proxy=options.proxy)
+                                       ca_file=options.cert, proxy=options.proxy,
+                                       cache_dir=cache_dir, offline=options.offline,
+                                       extra_caches=carried)
         keep = self.http.credentials.strip  # (a password in an index URL is never shown)
         cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir(),
-                                                    reporter)
+                                                    reporter, carried)
         self.fetcher = Fetcher(self.http, cache, reporter)
         self.pool = DaemonPool(options.jobs)
         # a mip index serves the .mpy variant of --mpy's major version, if it has one
@@ -964,3 +974,30 @@ def _same(a: DistRecord, b: DistRecord) -> bool:
         return sorted((f.path, f.sha256, f.size) for f in r.files)
     return ((a.name, a.version, a.requested, a.sha256, a.source, a.requires, files(a))
             == (b.name, b.version, b.requested, b.sha256, b.source, b.requires, files(b)))
+
+
+def download(dest: Path, specs: list[Spec] | None = None, lock_path: Path | None = None,
+             options: Options | None = None, reporter: Reporter | None = None
+             ) -> tuple[list[Locked], Settings]:
+    """Fill ``dest`` for a machine without network: each archive by its file
+    name (for ``--find-links``), a cache of everything fetched, index pages
+    included (``dest/.upip-cache``, read by ``--find-links dest``), and
+    ``dest/pylock.toml``. Then, offline: ``upip install --find-links DEST
+    --offline SPEC...`` (the same indexes) or ``--lock DEST/pylock.toml``."""
+    options = options or Options()
+    reporter = reporter or Reporter()
+    options.cache_dir, options.no_cache = dest / STORE_NAME, False
+    if lock_path is not None:
+        packages, settings = read_lock(lock_path)
+        options = locked_options(options, settings, str(lock_path))
+    else:
+        packages, settings = lock(specs or [], options, reporter)
+    with Session(options, reporter, {}) as session:
+        for p in packages:  # (each one hash-checked on its way into the cache)
+            locked_candidate(p, session.fetcher)[1]()
+            if p.kind in ("sdist", "wheel") and p.filename:
+                data = session.fetcher.cache.get(p.sha256) if session.fetcher.cache else None
+                if data is not None:
+                    write_atomic(dest / p.filename, data)
+    write_atomic(dest / "pylock.toml", dumps_lock(packages, settings).encode("utf-8"))
+    return packages, settings

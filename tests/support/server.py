@@ -10,6 +10,7 @@ wire.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import ssl
@@ -38,6 +39,8 @@ class IndexServer:
                  require_http11: bool = False) -> None:
         self.root = root
         self.faults: dict[str, Fault] = {}
+        self.max_age: int | None = None  # Cache-Control: max-age for pages (PyPI: 600)
+        self.not_modified = 0  # 304 answers given
         self.log: list[tuple[str, str]] = []  # (method+version, path)
         self.require_http11 = require_http11
         self._lock = threading.Lock()
@@ -182,11 +185,29 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, body, ctype)
 
     def _send(self, status: int, body: bytes, ctype: str) -> None:
+        # Validators on every answer, as real index servers give them
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if status == 200 and self.headers.get("If-None-Match") == etag:
+            with self.index._lock:
+                self.index.not_modified += 1
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self._cache_control()
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
+        if status == 200:
+            self.send_header("ETag", etag)
+            self._cache_control()
         self.end_headers()
         self.wfile.write(body)
+
+    def _cache_control(self) -> None:
+        if self.index.max_age is not None:
+            self.send_header("Cache-Control", f"max-age={self.index.max_age}")
 
     def _resolve(self, path: str) -> tuple[bytes, str] | None:
         root = self.index.root
