@@ -141,6 +141,11 @@ def test_damaged_records_line_is_named(line: str, number: int) -> None:
     assert repr(line) in str(info.value)
 
 
+def test_a_kind_of_line_a_later_upip_writes_is_skipped() -> None:
+    text = format_records([WHEEL]) + "later\tsomething\tnew\n"
+    assert parse_records(text, "x") == parse_records(format_records([WHEEL]), "x")
+
+
 def test_requirement_before_any_dist_is_damaged() -> None:
     with pytest.raises(ImageError, match="line 2 is damaged"):
         parse_records(f"{HEADER}\nreq\tfoo\n", "x")

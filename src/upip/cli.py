@@ -194,6 +194,20 @@ def _download_parser(sub: Subparsers) -> None:
     _common(p, target=False)
 
 
+def _outdated_parser(sub: Subparsers) -> None:
+    p = sub.add_parser("outdated", help="installed packages and the newest releases there are",
+                       description="For every package in DIR: the version installed, the "
+                                   "newest its source has, the newest within what it was "
+                                   "asked for by (what upip install -U takes), and its source.")
+    p.add_argument("-i", "--index-url", metavar="URL", default=None,
+                   help="main index (default: https://pypi.org/pypi)")
+    p.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
+    _mip_index_options(p)
+    p.add_argument("--offline", action="store_true", help="only the pages the cache holds")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    _common(p)
+
+
 def _lock_parser(sub: Subparsers) -> None:
     p = sub.add_parser("lock", help="write a PEP 751 lock (pylock.toml) of what SPECs resolve to",
                        description="Resolve SPECs once, as an install into an empty image "
@@ -485,6 +499,7 @@ SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "check": _check_parser,
     "lock": _lock_parser,
     "download": _download_parser,
+    "outdated": _outdated_parser,
     "sync": _sync_parser,
 }
 
@@ -620,6 +635,12 @@ def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
         report = install_locked(Path(args.lock), _target(args),
                                 _options(args, RequirementsFile()), reporter)
         return _print_install(args, report, reporter)
+    if args.upgrade and not args.specs and not args.requirement:
+        # `install -U`: every package the image was asked for, within its specs
+        from .specs import RequirementsFile
+
+        report = install([], _target(args), _options(args, RequirementsFile()), reporter)
+        return _print_install(args, report, reporter)
     wanted = _wanted(args, "install")
     if not any(s.applies() for s in wanted.specs):
         if not args.quiet:
@@ -730,6 +751,26 @@ def cmd_download(args: argparse.Namespace, reporter: Any) -> int:
     elif not args.quiet:
         print(f"Downloaded {len(packages)} packages into {dest}; there: upip install "
               f"--find-links {dest} --offline ..., or --lock {dest / 'pylock.toml'}")
+    return 0
+
+
+def cmd_outdated(args: argparse.Namespace, reporter: Any) -> int:
+    from .installer import Options, outdated
+    from .sources import describe_source
+    from .sources.pypi_json import DEFAULT_INDEX
+
+    options = Options(index_url=args.index_url or DEFAULT_INDEX,
+                      extra_index_urls=args.extra_index_url, mip_index=_mip_index(args),
+                      offline=args.offline)
+    rows = outdated(_target(args), options, reporter)
+    if args.json:
+        print(json.dumps([row._asdict() for row in rows], indent=2))
+        return 0
+    width = max([len(r.name) for r in rows] + [7])
+    print(f"{'Package':<{width}}  {'Installed':<10} {'Latest':<10} {'Wanted':<10} Source")
+    for r in rows:
+        print(f"{r.name:<{width}}  {r.installed:<10} {r.latest or '-':<10} "
+              f"{r.wanted or '-':<10} {' '.join(describe_source(r.source))}")
     return 0
 
 
@@ -1191,4 +1232,5 @@ COMMANDS = {"install": cmd_install, "bootstrap": cmd_bootstrap, "uninstall": cmd
             "show": cmd_show, "sdist": cmd_sdist, "bin2res": cmd_bin2res,
             "publish": cmd_publish, "compile": cmd_compile, "mpyinfo": cmd_mpyinfo,
             "size": cmd_size, "manifest": cmd_manifest, "freeze": cmd_freeze, "romfs": cmd_romfs,
-            "check": cmd_check, "lock": cmd_lock, "download": cmd_download, "sync": cmd_sync}
+            "check": cmd_check, "lock": cmd_lock, "download": cmd_download,
+            "outdated": cmd_outdated, "sync": cmd_sync}

@@ -152,7 +152,7 @@ def _compile_image(image: Image, options: CompileOptions, dry_run: bool) -> Comp
             else:
                 files.append(f)
         records[key] = DistRecord(rec.name, rec.version, rec.requested, rec.sha256, rec.source,
-                                 rec.requires, sorted(files, key=lambda f: f.path))
+                                 rec.requires, sorted(files, key=lambda f: f.path), rec.wanted)
         report.packages.append(rec.name)
     report.unowned = [p for p in image.unowned() if p.endswith(".py")]
     if dry_run or not report.compiled:

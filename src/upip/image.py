@@ -5,8 +5,12 @@ line, so the device client can read and rewrite it a line at a time::
 
     upip-records<TAB>1
     dist<TAB>NAME<TAB>VERSION<TAB>REQUESTED(0|1)<TAB>ARCHIVE_SHA256<TAB>SOURCE
+    want<TAB>SPEC                  (what the user asked for it by, if asked: install -U)
     req<TAB>REQUIREMENT            (dependencies of the dist above, PEP 508)
     file<TAB>PATH<TAB>SHA256<TAB>SIZE
+
+(A reader skips the line kinds it does not know; the device client copies
+them with the dist they follow.)
 
 A :class:`Transaction` stages every new file in ``DIR/.upip-tx``, checks it,
 and only then moves files into place, keeping what it replaces in the stage
@@ -52,7 +56,8 @@ class FileRecord(Slotted):
 
 
 class DistRecord(Slotted):
-    __slots__ = ("name", "version", "requested", "sha256", "source", "requires", "files")
+    __slots__ = ("name", "version", "requested", "sha256", "source", "requires", "files",
+                 "wanted")
     name: str
     version: str
     requested: bool
@@ -60,14 +65,16 @@ class DistRecord(Slotted):
     source: str
     requires: list[str]
     files: list[FileRecord]
+    wanted: list[str]  # the specs it was asked for by ("aioble>=0.5"), for install -U
 
     def __init__(self, name: str, version: str, requested: bool, sha256: str, source: str,
-                 requires: list[str] | None = None, files: list[FileRecord] | None = None
-                 ) -> None:
+                 requires: list[str] | None = None, files: list[FileRecord] | None = None,
+                 wanted: list[str] | None = None) -> None:
         self.name, self.version, self.requested = name, version, requested
         self.sha256, self.source = sha256, source
         self.requires = [] if requires is None else requires
         self.files = [] if files is None else files
+        self.wanted = [] if wanted is None else wanted
 
     @property
     def key(self) -> str:
@@ -88,6 +95,11 @@ def parse_records(text: str, where: str) -> dict[str, DistRecord]:
                 records[current.key] = current
             elif parts[0] == "req" and len(parts) == 2 and current is not None:
                 current.requires.append(parts[1])
+            elif parts[0] == "want" and len(parts) == 2 and current is not None:
+                current.wanted.append(parts[1])
+            elif (len(parts) > 1 and parts[0].isalpha() and parts[0].islower()
+                  and parts[0] not in ("dist", "req", "file", "want") and current is not None):
+                pass  # a kind of line a later upip writes: skipped, as the device does
             elif parts[0] == "file" and len(parts) == 4 and current is not None:
                 current.files.append(FileRecord(parts[1], parts[2], int(parts[3])))
             elif line.strip():
@@ -102,6 +114,7 @@ def format_records(records: Iterable[DistRecord]) -> str:
     for rec in sorted(records, key=lambda r: r.key):
         out.append("\t".join(("dist", rec.name, rec.version, "1" if rec.requested else "0",
                               rec.sha256, rec.source)))
+        out += [f"want\t{w}" for w in rec.wanted]
         out += [f"req\t{r}" for r in rec.requires]
         out += [f"file\t{f.path}\t{f.sha256}\t{f.size}" for f in sorted(rec.files,
                                                                        key=lambda f: f.path)]

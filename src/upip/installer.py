@@ -45,7 +45,17 @@ from .sources.package_json import (
     parse_document,
 )
 from .sources.pypi_json import DEFAULT_INDEX
-from .specs import ANY, MIP, PYPI, PYPI_DEP, Spec, normalize, parse_requirement, split_ref
+from .specs import (
+    ANY,
+    MIP,
+    PYPI,
+    PYPI_DEP,
+    Spec,
+    normalize,
+    parse_requirement,
+    parse_spec,
+    split_ref,
+)
 from .target import Profile, load_profile
 from .workers import DaemonPool
 
@@ -488,6 +498,8 @@ def install_into(image: Destination, specs: list[Spec], options: Options, report
                  http: HttpClient | None, profile: Profile) -> InstallReport:
     """:func:`install` into an image already opened for a change (a board's,
     say), for the firmware ``profile``."""
+    if not specs and options.upgrade:  # `install -U`: what the image was asked for
+        specs = asked_for(image.records)
     installed: dict[str, Candidate] = {}
     if not options.force_reinstall:
         for key, rec in image.records.items():
@@ -496,9 +508,24 @@ def install_into(image: Destination, specs: list[Spec], options: Options, report
                 installed[key] = cand
     with Session(options, reporter, installed, http) as session:
         report = InstallReport(image.root, options.dry_run)
-        resolved, _ = choose(session, specs, image.records, options, reporter, profile,
-                             report)
-        return apply(image, resolved, session.loader.get, options, reporter, profile, report)
+        resolved, provider = choose(session, specs, image.records, options, reporter, profile,
+                                    report)
+        return apply(image, resolved, session.loader.get, options, reporter, profile, report,
+                     provider.asked)
+
+
+def asked_for(records: Mapping[str, DistRecord]) -> list[Spec]:
+    """The specs an image's packages were asked for by (what ``install -U`` with
+    no SPEC upgrades, within them): the records' ``want`` lines, else the name."""
+    specs = []
+    for rec in sorted(records.values(), key=lambda r: r.key):
+        if rec.requested:
+            for text in rec.wanted or [rec.name]:
+                try:
+                    specs.append(parse_spec(text, f"the records of {rec.name}"))
+                except UpipError:
+                    specs.append(parse_spec(rec.name, f"the records of {rec.name}"))
+    return specs
 
 
 def choose(session: Session, specs: list[Spec], records: Mapping[str, DistRecord],
@@ -521,6 +548,7 @@ def choose(session: Session, specs: list[Spec], records: Mapping[str, DistRecord
     for spec in named:
         session.want(spec)
     requirements += provider.named(named)
+    provider.asked = {r.key: r.text for r in requirements}
     resolved = resolve(requirements, provider)
     check = CompileCheck(None if options.no_cache else
                          options.cache_dir or default_cache_dir(), options.jobs)
@@ -580,8 +608,11 @@ def _compile_failures(bad: list[tuple[str, str]]) -> str:
 
 def apply(image: Destination, resolved: list[Resolved], load: Callable[[Candidate], Loaded],
           options: Options, reporter: Reporter, profile: Profile | None = None,
-          report: InstallReport | None = None) -> InstallReport:
-    """Commit the resolved set into the image (``load`` gives each one's files)."""
+          report: InstallReport | None = None, asked: Mapping[str, str] | None = None
+          ) -> InstallReport:
+    """Commit the resolved set into the image (``load`` gives each one's files;
+    ``asked``: project key -> the spec it was asked for by, for the records)."""
+    asked = asked or {}
     if options.mpy:  # only then: compiling is an optional stage
         from .compile import check_compatible, compile_files, compiled_paths
     profile = profile or load_profile(options.target)
@@ -594,9 +625,11 @@ def apply(image: Destination, resolved: list[Resolved], load: Callable[[Candidat
         if res.cand.kind == "installed":
             assert old is not None
             report.unchanged.append(Item.of(old, old.requested or res.requested))
-            if res.requested and not old.requested:
-                records[key] = DistRecord(old.name, old.version, True, old.sha256, old.source,
-                                           old.requires, old.files)
+            wanted = [asked[key]] if key in asked else old.wanted
+            if (res.requested and not old.requested) or wanted != old.wanted:
+                records[key] = DistRecord(old.name, old.version, old.requested or res.requested,
+                                          old.sha256, old.source, old.requires, old.files,
+                                          wanted)
             continue
         loaded = load(res.cand)
         files = dict(loaded.dist.files)
@@ -635,9 +668,11 @@ def apply(image: Destination, resolved: list[Resolved], load: Callable[[Candidat
         requested = change.resolved.requested or bool(change.old and change.old.requested)
         listed = [FileRecord(p, change.hashes[p], len(d))
                   for p, d in sorted(change.files.items())]
+        wanted = [asked[cand.key]] if cand.key in asked else (
+            change.old.wanted if change.old else [])
         records[cand.key] = DistRecord(cand.name, cand.version_text, requested,
                                        change.loaded.sha256, cand.url, list(dist.requires),
-                                       listed)
+                                       listed, wanted)
         report.installed.append(Item(cand.name, cand.version_text, cand.url, len(listed),
                                      requested))
         if change.old is not None:
@@ -741,7 +776,7 @@ def uninstall_from(image: Destination, names: list[str], reporter: Reporter, dry
                 records[key] = DistRecord(rec.name, rec.version, rec.requested, rec.sha256,
                                           rec.source, rec.requires,
                                           [*rec.files, FileRecord(path, sha256_hex(data),
-                                                                  len(data))])
+                                                                  len(data))], rec.wanted)
         kept_paths.add(path)
     deletes = sorted({f.path for k in gone for f in image.records[k].files} - kept_paths)
     for key in sorted(gone):
@@ -788,9 +823,10 @@ def lock(specs: list[Spec], options: Options | None = None, reporter: Reporter |
             kind = cand.kind if cand.kind != "installed" else source_kind(cand.url)
             index = cand.source if kind in ("sdist", "wheel", "mip") and "://" in cand.source \
                 else ""
+            wanted = (provider.asked[cand.key],) if cand.key in provider.asked else ()
             packages.append(Locked(cand.name, cand.version_text, kind, cand.url,
                                    cand.filename, loaded.sha256, index, files, deps,
-                                   res.requested))
+                                   res.requested, wanted))
     mpy = options.mpy.target.mpy if options.mpy else None
     return packages, Settings(profile.name, mpy, tuple(s.text for s in specs))
 
@@ -841,7 +877,9 @@ def install_locked_into(image: Destination, packages: list[Locked], options: Opt
             loaded[cand] = load()
             resolved.append(Resolved(cand, p.requested))
         report = InstallReport(image.root, options.dry_run)
-        return apply(image, resolved, loaded.__getitem__, options, reporter, profile, report)
+        asked = {normalize(p.name): p.wanted[0] for p in packages if p.wanted}
+        return apply(image, resolved, loaded.__getitem__, options, reporter, profile, report,
+                     asked)
 
 
 def locked_candidate(p: Locked, fetcher: Fetcher) -> tuple[Candidate, Callable[[], Loaded]]:
@@ -1001,3 +1039,49 @@ def download(dest: Path, specs: list[Spec] | None = None, lock_path: Path | None
                     write_atomic(dest / p.filename, data)
     write_atomic(dest / "pylock.toml", dumps_lock(packages, settings).encode("utf-8"))
     return packages, settings
+
+
+class Outdated(NamedTuple):
+    name: str
+    installed: str
+    latest: str  # the newest release its source has ("" when it cannot tell)
+    wanted: str  # the newest within what it was asked for by ("" likewise)
+    source: str
+
+
+def outdated(target: Path = DEFAULT_TARGET, options: Options | None = None,
+             reporter: Reporter | None = None, http: HttpClient | None = None
+             ) -> list[Outdated]:
+    """Every installed package with the newest release its source has, and the
+    newest within the specs it was asked for by (what ``install -U`` takes).
+    A package.json or project folder has no index to ask: left blank."""
+    options = options or Options()
+    reporter = reporter or Reporter()
+    image = Image.open(target, reporter, must_exist=True)
+    recs = sorted(image.records.values(), key=lambda r: r.key)
+    with Session(options, reporter, {}, http) as session:
+        family = {rec.key: Candidate(rec.name, Version("0"), rec.version, "installed",
+                                     rec.source, "", "").family for rec in recs}
+        futures = {rec.key: session.pool.submit(session.finder.project, family[rec.key],
+                                                rec.name)
+                   for rec in recs if family[rec.key]}
+        rows = []
+        for rec in recs:
+            cands = (futures[rec.key].result() or []) if rec.key in futures else []
+            finals = [c for c in cands if not c.yanked and not c.version.is_prerelease]
+            pool = finals or [c for c in cands if not c.yanked]
+            ranges = [parse_spec(w, "records").specifier for w in rec.wanted
+                      if _parses(w)]
+            fit = [c for c in pool if all(r.contains(c.version, True) for r in ranges)]
+            rows.append(Outdated(rec.name, rec.version,
+                                 pool[0].version_text if pool else "",
+                                 fit[0].version_text if fit else "", rec.source))
+    return rows
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse_spec(text)
+    except UpipError:
+        return False
+    return True

@@ -61,6 +61,7 @@ class Locked(NamedTuple):
     files: tuple[LockedFile, ...] = ()  # mip and package.json packages
     dependencies: tuple[str, ...] = ()  # names
     requested: bool = False
+    wanted: tuple[str, ...] = ()  # the specs it was asked for by
 
 
 class Settings(NamedTuple):
@@ -87,6 +88,8 @@ def _package(p: Locked) -> dict[str, Any]:
     if p.dependencies:
         entry["dependencies"] = [{"name": canonicalize_name(d)} for d in sorted(p.dependencies)]
     tool: dict[str, Any] = {"name": p.name, "kind": p.kind, "requested": p.requested}
+    if p.wanted:
+        tool["wanted"] = list(p.wanted)
     if p.kind in DOCUMENT_KINDS:
         tool["filename"] = p.filename
     if p.files:
@@ -186,7 +189,8 @@ def _locked(entry: Mapping[str, Any], own: Mapping[str, Any]) -> Locked:
     elif "directory" in entry:
         return Locked(str(own.get("name", entry["name"])), version, "dir",
                       str(entry["directory"]["path"]), "", "", "",
-                      requested=bool(own.get("requested")))
+                      requested=bool(own.get("requested")),
+                      wanted=tuple(str(w) for w in own.get("wanted", [])))
     else:
         dist = {"url": entry["archive"]["url"], "hashes": entry["archive"]["hashes"],
                 "name": own.get("filename", "")}
@@ -199,7 +203,7 @@ def _locked(entry: Mapping[str, Any], own: Mapping[str, Any]) -> Locked:
                   str(dist.get("name", "")), str(dist["hashes"]["sha256"]),
                   str(entry.get("index", "")), files,
                   tuple(str(d["name"]) for d in entry.get("dependencies", [])),
-                  bool(own.get("requested")))
+                  bool(own.get("requested")), tuple(str(w) for w in own.get("wanted", [])))
 
 
 def read_lock(path: Path) -> tuple[list[Locked], Settings]:

@@ -242,6 +242,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         self.parents: dict[str, Candidate | None] = {}
         self.edges: dict[Candidate, set[str]] = {}  # candidate -> keys of its dependencies
         self.late: set[str] = set()  # projects to pin after the others (see _straight)
+        self.asked: dict[str, str] = {}  # key -> the spec a root requirement was asked by
         self._checked: dict[tuple[int, int], tuple[Requirement, Candidate, bool]] = {}
 
     def identify(self, requirement_or_candidate: Requirement | Pick) -> str:
