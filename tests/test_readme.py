@@ -15,7 +15,8 @@ import pytest
 pytestmark = pytest.mark.network
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-SECTIONS = ("## Try it", "## Today's packages", "## Bytecode, freezing and ROMFS")
+SECTIONS = ("## Try it", "## Today's packages", "## Reproducible images",
+            "## Bytecode, freezing and ROMFS")
 
 
 def commands() -> list[str]:
