@@ -33,7 +33,7 @@ from .errors import ImageError
 from .image_lock import STAGE_NAME, ImageLock
 from .report import Reporter
 from .slotted import Slotted
-from .specs import normalize
+from .specs import aliases, normalize
 
 if TYPE_CHECKING:
     from .mpy import MpyHeader
@@ -191,12 +191,9 @@ class Destination:
         return owned
 
     def find(self, name: str) -> str | None:
-        """The key of an installed dist by name; ``foo`` finds ``micropython-foo``."""
-        key = normalize(name)
-        for candidate in (key, "micropython-" + key):
-            if candidate in self.records:
-                return candidate
-        return None
+        """The key of an installed dist by name; ``foo`` finds ``micropython-foo``
+        (the naming rule of upip.specs)."""
+        return next((key for key in aliases(name) if key in self.records), None)
 
     def dependents(self) -> dict[str, list[tuple[DistRecord, str]]]:
         """Key -> the installed dists that require it, with their requirement text."""

@@ -51,6 +51,7 @@ from .specs import (
     PYPI,
     PYPI_DEP,
     Spec,
+    aliases,
     normalize,
     parse_requirement,
     parse_spec,
@@ -430,10 +431,10 @@ class Session:
 
     def want(self, spec: Spec) -> None:
         """Remember the range a project was asked for, before looking it up."""
-        if spec.key is not None:
+        if spec.name is not None:
             with self._lock:
-                self._ranges.setdefault(spec.key, []).append(spec.specifier)
-                self._ranges.setdefault("micropython-" + spec.key, []).append(spec.specifier)
+                for key in aliases(spec.name):
+                    self._ranges.setdefault(key, []).append(spec.specifier)
 
     def _found(self, cands: list[Candidate]) -> None:
         key = cands[0].key
