@@ -18,8 +18,9 @@ from pathlib import Path
 
 from .errors import ImageError
 from .fetch import sha256_hex
-from .image import Destination, DistRecord, FileRecord, Image
+from .image import Destination, Image
 from .mpy import ARCHES, MpyHeader, Target, TargetError, compile_source, mpy_name, read_header
+from .records import DistRecord, FileRecord
 from .report import Reporter
 
 #: run as source by a board at boot: never compiled

@@ -1,16 +1,4 @@
-"""The target directory ("image"): its records file and its transactions.
-
-Records file ``DIR/.upip-records``: UTF-8 text, one tab-separated record per
-line, so the device client can read and rewrite it a line at a time::
-
-    upip-records<TAB>1
-    dist<TAB>NAME<TAB>VERSION<TAB>REQUESTED(0|1)<TAB>ARCHIVE_SHA256<TAB>SOURCE
-    want<TAB>SPEC                  (what the user asked for it by, if asked: install -U)
-    req<TAB>REQUIREMENT            (dependencies of the dist above, PEP 508)
-    file<TAB>PATH<TAB>SHA256<TAB>SIZE
-
-(A reader skips the line kinds it does not know; the device client copies
-them with the dist they follow.)
+"""The target directory ("image"): its records (upip.records) and its transactions.
 
 A :class:`Transaction` stages every new file in ``DIR/.upip-tx``, checks it,
 and only then moves files into place, keeping what it replaces in the stage
@@ -31,94 +19,21 @@ from typing import TYPE_CHECKING, Protocol
 
 from .errors import ImageError
 from .image_lock import STAGE_NAME, ImageLock
+
+# (the records format has its own module; these names stay importable from here)
+from .records import HEADER as HEADER
+from .records import RECORDS_NAME as RECORDS_NAME
+from .records import DistRecord as DistRecord
+from .records import FileRecord as FileRecord
+from .records import format_records as format_records
+from .records import parse_records as parse_records
 from .report import Reporter
-from .slotted import Slotted
-from .specs import aliases, normalize
+from .specs import aliases
 
 if TYPE_CHECKING:
     from .mpy import MpyHeader
 
-RECORDS_NAME = ".upip-records"
 RESERVED = (RECORDS_NAME, STAGE_NAME)
-HEADER = "upip-records\t1"
-
-
-# Plain slotted classes, not @dataclass: they are created at every start
-# (see upip.slotted).
-class FileRecord(Slotted):
-    __slots__ = ("path", "sha256", "size")
-    path: str
-    sha256: str
-    size: int
-
-    def __init__(self, path: str, sha256: str, size: int) -> None:
-        self.path, self.sha256, self.size = path, sha256, size
-
-
-class DistRecord(Slotted):
-    __slots__ = ("name", "version", "requested", "sha256", "source", "requires", "files",
-                 "wanted")
-    name: str
-    version: str
-    requested: bool
-    sha256: str
-    source: str
-    requires: list[str]
-    files: list[FileRecord]
-    wanted: list[str]  # the specs it was asked for by ("aioble>=0.5"), for install -U
-
-    def __init__(self, name: str, version: str, requested: bool, sha256: str, source: str,
-                 requires: list[str] | None = None, files: list[FileRecord] | None = None,
-                 wanted: list[str] | None = None) -> None:
-        self.name, self.version, self.requested = name, version, requested
-        self.sha256, self.source = sha256, source
-        self.requires = [] if requires is None else requires
-        self.files = [] if files is None else files
-        self.wanted = [] if wanted is None else wanted
-
-    @property
-    def key(self) -> str:
-        return normalize(self.name)
-
-
-def parse_records(text: str, where: str) -> dict[str, DistRecord]:
-    lines = text.splitlines()
-    if not lines or lines[0] != HEADER:
-        raise ImageError(where, f"not an upip records file (first line is not {HEADER!r})")
-    records: dict[str, DistRecord] = {}
-    current: DistRecord | None = None
-    for number, line in enumerate(lines[1:], 2):
-        parts = line.split("\t")
-        try:
-            if parts[0] == "dist" and len(parts) == 6:
-                current = DistRecord(parts[1], parts[2], parts[3] == "1", parts[4], parts[5])
-                records[current.key] = current
-            elif parts[0] == "req" and len(parts) == 2 and current is not None:
-                current.requires.append(parts[1])
-            elif parts[0] == "want" and len(parts) == 2 and current is not None:
-                current.wanted.append(parts[1])
-            elif (len(parts) > 1 and parts[0].isalpha() and parts[0].islower()
-                  and parts[0] not in ("dist", "req", "file", "want") and current is not None):
-                pass  # a kind of line a later upip writes: skipped, as the device does
-            elif parts[0] == "file" and len(parts) == 4 and current is not None:
-                current.files.append(FileRecord(parts[1], parts[2], int(parts[3])))
-            elif line.strip():
-                raise ValueError
-        except ValueError:
-            raise ImageError(where, f"line {number} is damaged: {line[:60]!r}") from None
-    return records
-
-
-def format_records(records: Iterable[DistRecord]) -> str:
-    out = [HEADER]
-    for rec in sorted(records, key=lambda r: r.key):
-        out.append("\t".join(("dist", rec.name, rec.version, "1" if rec.requested else "0",
-                              rec.sha256, rec.source)))
-        out += [f"want\t{w}" for w in rec.wanted]
-        out += [f"req\t{r}" for r in rec.requires]
-        out += [f"file\t{f.path}\t{f.sha256}\t{f.size}" for f in sorted(rec.files,
-                                                                       key=lambda f: f.path)]
-    return "\n".join(out) + "\n"
 
 
 def check_image_path(path: str) -> str:

@@ -26,9 +26,10 @@ from .errors import CorruptArchive, FileConflict, ImageError, NotInstalled, Upip
 from .fetch import STORE_NAME, Cache, Fetcher, default_cache_dir, sha256_hex
 from .firmware import provided, shim, shims_needed, top_modules
 from .http import HttpClient
-from .image import Destination, DistRecord, FileRecord, Image
+from .image import Destination, Image
 from .lock import Locked, LockedFile, LockError, Settings, dumps_lock, read_lock
 from .portable import BOOT_FILES, CompileCheck, boot_files
+from .records import DistRecord, FileRecord
 from .report import Reporter
 from .resolve import Finder, Provider, Requirement, Resolved, prune, resolve
 from .shadow import shadowing
