@@ -134,11 +134,14 @@ def document(packages: Sequence[Locked], settings: Settings) -> dict[str, Any]:
                             "requested": list(settings.requested)}
     if settings.mpy:
         tool["mpy"] = settings.mpy
+    entries = [_package(p) for p in sorted(packages, key=lambda p: canonicalize_name(p.name))]
     doc = {"lock-version": LOCK_VERSION, "created-by": "upip",
-           "packages": [_ordered(_valid(_package(p)))
-                        for p in sorted(packages, key=lambda p: canonicalize_name(p.name))],
-           "tool": {"upip": tool}}
-    Pylock.from_dict(doc)  # (raises on anything the PEP does not allow)
+           "packages": [_ordered(e) for e in entries], "tool": {"upip": tool}}
+    try:  # the whole lock at once: most locks need no entry in another form
+        Pylock.from_dict(doc)
+    except PylockValidationError:  # find which (one validation per entry)
+        doc["packages"] = [_ordered(_valid(e)) for e in entries]
+        Pylock.from_dict(doc)  # (raises on anything the PEP does not allow)
     return doc
 
 
