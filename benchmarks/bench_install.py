@@ -1,6 +1,7 @@
 """Cross-install benchmark: upip vs pipkin vs mip, same 40 packages, one run.
 
-    python benchmarks/bench_install.py [--repeat N] [--json]
+    python benchmarks/bench_install.py [--repeat N] [--json] [--no-pipkin]
+                                       [--baseline CHECKOUT]
 
 Serves the packages of benchmarks/packages.py on 127.0.0.1 as a PyPI JSON API
 (for upip), a simple index (for pipkin, which needs pip's protocol) and a mip
@@ -19,6 +20,11 @@ the next, which is most of an install's wall time for both tools. Every run's im
 same bytes for every tool. upip's own modules are byte-compiled first, as a
 regular ``pip install`` does (an editable install under
 PYTHONDONTWRITEBYTECODE would otherwise recompile them on every run).
+
+``--baseline CHECKOUT``: another upip source tree (``git worktree add
+/tmp/upip-before REV``), run from its ``src`` beside this one in the same
+rounds, so a change's cost shows in one run; with it, a third row times
+start-up (``upip list`` of an empty folder) for both.
 """
 
 from __future__ import annotations
@@ -110,6 +116,26 @@ class Bench:
         return ([sys.executable, "-m", "upip", "install", "-q", "-p", str(target),
                  "-i", self.server.json_url, "--cache-dir", str(cache), *self.apps], {})
 
+    def baseline(self, checkout: Path) -> Callable[[Path, Path], tuple[list[str],
+                                                                       dict[str, str]]]:
+        """The upip of another source tree, run the same way."""
+        def make(target: Path, cache: Path) -> tuple[list[str], dict[str, str]]:
+            argv, _ = self.upip(target, cache)
+            return argv, {"PYTHONPATH": str(checkout / "src")}
+        return make
+
+    def startup(self, env: dict[str, str]) -> float:
+        """Median seconds of ``upip list`` of an empty folder."""
+        empty = self.work / "empty"
+        empty.mkdir(exist_ok=True)
+        times = []
+        for _ in range(max(5, self.repeat)):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "upip", "list", "-p", str(empty)],
+                           capture_output=True, check=True, env={**os.environ, **env})
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
     def pipkin(self, target: Path, cache: Path) -> tuple[list[str], dict[str, str]]:
         exe = shutil.which("pipkin", path=str(Path(sys.executable).parent)) or "pipkin"
         return ([exe, "-q", "--dir", str(target), "install", "--no-mp-org",
@@ -127,8 +153,12 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--json", action="store_true", help="print figures as JSON")
+    parser.add_argument("--no-pipkin", action="store_true",
+                        help="leave pipkin out (a minute per cold run)")
+    parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                        help="another upip source tree to time beside this one")
     args = parser.parse_args()
-    have_pipkin = bool(shutil.which("pipkin", path=str(Path(sys.executable).parent))
+    have_pipkin = not args.no_pipkin and bool(shutil.which("pipkin", path=str(Path(sys.executable).parent))
                        or shutil.which("pipkin"))
     have_mip = micropython_command() is not None
     import compileall
@@ -136,16 +166,26 @@ def main() -> None:
     import upip
 
     compileall.compile_dir(str(Path(upip.__file__).parent), quiet=1)
+    if args.baseline:
+        compileall.compile_dir(str(args.baseline / "src" / "upip"), quiet=1)
     with tempfile.TemporaryDirectory(prefix="upip-bench-") as tmp:
         bench = Bench(Path(tmp), args.repeat)
         figures: dict[str, dict[str, float | None]] = {}
         for scenario, warm in (("cold cache", False), ("warm cache", True)):
-            fast = {"upip": bench.upip, **({"mip": bench.mip} if have_mip else {})}
+            Make = Callable[[Path, Path], tuple[list[str], dict[str, str]]]
+            fast: dict[str, Make] = {"upip": bench.upip,
+                                     **({"mip": bench.mip} if have_mip else {})}
+            if args.baseline:
+                fast["baseline"] = bench.baseline(args.baseline)
             row: dict[str, float | None] = {"mip": None, "pipkin": None}
-            row.update(bench.measure(fast, warm))  # type: ignore[arg-type]
+            row.update(bench.measure(fast, warm))
             if have_pipkin:  # a minute per cold run: measured on its own
                 row.update(bench.measure({"pipkin": bench.pipkin}, warm))
             figures[scenario] = row
+        if args.baseline:
+            figures["start-up"] = {"upip": bench.startup({}), "mip": None, "pipkin": None,
+                                   "baseline": bench.startup(
+                                       {"PYTHONPATH": str(args.baseline / "src")})}
         bench.server.stop()
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -165,11 +205,15 @@ def report(figures: dict[str, dict[str, float | None]], apps: list[str]) -> None
 
     table = Table(title=f"Cross-install of {len(apps)} apps = 40 projects from 127.0.0.1 "
                         "(median wall time)")
-    for col in ("", "upip", "mip (unix port)", "pipkin", "mip / upip", "pipkin / upip"):
+    baseline = any("baseline" in row for row in figures.values())
+    for col in ("", "upip", "mip (unix port)", "pipkin", "mip / upip", "pipkin / upip",
+                *(("upip (baseline)", "baseline / upip") if baseline else ())):
         table.add_column(col, justify="right")
     for scenario, row in figures.items():
+        extra = (sec(row.get("baseline")), ratio(row.get("baseline"), row["upip"])
+                 ) if baseline else ()
         table.add_row(scenario, sec(row["upip"]), sec(row["mip"]), sec(row["pipkin"]),
-                      ratio(row["mip"], row["upip"]), ratio(row["pipkin"], row["upip"]))
+                      ratio(row["mip"], row["upip"]), ratio(row["pipkin"], row["upip"]), *extra)
     console = Console()
     console.print(table)
     cold, warm = figures["cold cache"], figures["warm cache"]

@@ -389,8 +389,12 @@ class Board:
         board = cls(port, transport)
         wait = CONNECT_TIMEOUT if timeout is None else timeout
         try:
-            with contextlib.redirect_stdout(io.StringIO()):  # (mpremote prints what it got)
+            # (mpremote reads a /dev/pts/ port without a timeout: give it one while
+            # it waits for a REPL, which may not come; and it prints what it got)
+            transport.serial.timeout = min(1.0, wait)
+            with contextlib.redirect_stdout(io.StringIO()):
                 transport.enter_raw_repl(soft_reset=soft_reset, timeout_overall=wait)
+            transport.serial.timeout = EXEC_TIMEOUT  # (and no longer than that, ever)
         except (TransportError, OSError) as exc:
             board.close(polite=False)
             raise BoardError(port, f"no MicroPython REPL answers on this port "
