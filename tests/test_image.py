@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import pytest
 
-import upip.image
+import upip.transaction
 from tests.conftest import snapshot
 from upip.errors import ImageError, UpipError
 from upip.image import (
@@ -30,12 +30,12 @@ from upip.image import (
     DistRecord,
     FileRecord,
     Image,
-    Transaction,
     check_image_path,
     format_records,
     parse_records,
 )
 from upip.report import CollectingReporter
+from upip.transaction import Transaction
 
 REAL_REPLACE = os.replace
 
@@ -361,7 +361,7 @@ def test_failure_while_staging_on_threads_leaves_image_alone(
         return real_open(path, flags, mode, **kw)
 
     with monkeypatch.context() as m:
-        m.setattr(upip.image.os, "open", failing_open)
+        m.setattr(upip.transaction.os, "open", failing_open)
         exc_type = ImageError if fault == "disk-full" else KeyboardInterrupt
         with pytest.raises(exc_type) as info:
             commit(root, MANY, records=[*OLD, record("many", "1", MANY)])
@@ -386,7 +386,7 @@ def each_failing_move(monkeypatch: pytest.MonkeyPatch, make_root: Callable[[int]
         failing = FailOnCall(n, fault())
         raised: BaseException | None = None
         with monkeypatch.context() as m:
-            m.setattr(upip.image.os, "replace", failing)
+            m.setattr(upip.transaction.os, "replace", failing)
             try:
                 run(root)
             except BaseException as exc:  # whatever the fault raised
@@ -445,7 +445,7 @@ def test_disk_full_while_writing_the_journal_leaves_image_alone(
     root = tmp_path / "lib"
     populate(root)
     before = snapshot(root)
-    monkeypatch.setattr(upip.image.os, "fsync", fail_fsync)  # the journal's fsync
+    monkeypatch.setattr(upip.transaction.os, "fsync", fail_fsync)  # the journal's fsync
     with pytest.raises(OSError, match="No space left on device"):
         change(root)
     assert snapshot(root) == before
@@ -455,7 +455,7 @@ def test_disk_full_while_writing_the_journal_is_an_image_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "lib"
     populate(root)
-    monkeypatch.setattr(upip.image.os, "fsync", fail_fsync)
+    monkeypatch.setattr(upip.transaction.os, "fsync", fail_fsync)
     with pytest.raises(ImageError, match="No space left on device"):
         change(root)
 
@@ -474,8 +474,8 @@ def crash_during_commit(root: Path, monkeypatch: pytest.MonkeyPatch, n: int) -> 
     for path in NEW_DELETES:
         tx.delete(path)
     with monkeypatch.context() as m:
-        m.setattr(upip.image.os, "replace", FailOnCall(n, KeyboardInterrupt()))
-        m.setattr(upip.image, "_rollback", lambda root, stage: None)
+        m.setattr(upip.transaction.os, "replace", FailOnCall(n, KeyboardInterrupt()))
+        m.setattr(upip.transaction, "_rollback", lambda root, stage: None)
         try:
             tx.commit(NEW)
         except KeyboardInterrupt:
@@ -525,7 +525,7 @@ def test_stage_of_a_finished_commit_is_just_removed(
     root = tmp_path / "lib"
     populate(root)
     with monkeypatch.context() as m:  # killed after the commit, before the clean-up
-        m.setattr(upip.image, "shutil", SimpleNamespace(rmtree=lambda *a, **k: None))
+        m.setattr(upip.transaction, "shutil", SimpleNamespace(rmtree=lambda *a, **k: None))
         change(root)
     assert (root / STAGE_NAME / "committed").is_file()
     (root / STAGE_NAME / "pid").write_text(str(dead_pid()))

@@ -8,7 +8,7 @@ owner. A board's client, the only program running there, writes it empty.
 
 A writer that finds the lock held by a live owner waits up to ``wait``
 seconds (``UPIP_LOCK_WAIT``, default 20), then stops with one line naming it. A lock whose owner is gone is
-stale: the transaction it guarded is finished or undone (upip.image.recover)
+stale: the transaction it guarded is finished or undone (upip.transaction.recover)
 and the lock is taken. Readers (list, show, check) never take it and never
 touch the stage.
 """
@@ -91,7 +91,7 @@ class ImageLock:
         self.held = False
 
     def acquire(self) -> ImageLock:
-        from .image import recover  # (the journal's format is the image's)
+        from .transaction import recover  # (the journal is the transaction's)
 
         self._make_root()
         deadline = time.monotonic() + self.wait
