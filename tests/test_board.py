@@ -420,8 +420,9 @@ def test_power_cut_of_the_board_at_any_point_of_its_commit(
         if n % 2:  # the next run over serial, or on the board itself
             assert upip("list", "-d", board.port)[0] == 0
             assert upip(*install, "-d", board.port, "micropython-fxalias")[0] == 0  # (a no-op)
-        else:
-            result = Device("py", SOURCES).upip("list", "-p", str(board.lib))
+        else:  # (a writer: readers leave a stage alone)
+            result = Device("py", SOURCES).upip("install", "-p", str(board.lib), "-i",
+                                                index.json_url, "micropython-fxalias")
             assert result.returncode == 0, result.stderr
         state = {p: h for p, h in snapshot(board.lib).items()}
         assert state in (before, after), n
@@ -490,7 +491,8 @@ def test_the_device_client_finishes_what_the_serial_path_left(
             break
         assert code == 1
     assert (board.lib / ".upip-tx" / "journal").exists()
-    result = Device("py", SOURCES).upip("list", "-p", str(board.lib))
+    result = Device("py", SOURCES).upip("install", "-p", str(board.lib), "-i", index.json_url,
+                                        "micropython-fx-base==1.0")  # (a writer, a no-op)
     assert result.returncode == 0, result.stderr
     assert "undid an install that was interrupted" in result.stdout + result.stderr
     assert snapshot(board.lib) == before
