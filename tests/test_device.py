@@ -28,6 +28,7 @@ import pytest
 import trustme
 
 import upip.image as host_image
+import upip.transaction as host_transaction
 from tests.conftest import Upip, run_cli, snapshot
 from tests.support.builders import (
     evil_sdist,
@@ -1130,9 +1131,9 @@ def interrupted_host_install(upip: Upip, monkeypatch: pytest.MonkeyPatch, lib: P
         real_replace(src, dst)
 
     with monkeypatch.context() as m:
-        m.setattr(os, "replace", replace)  # upip.image moves files with os.replace
-        m.setattr(host_image, "_rollback", lambda root, stage: None)
-        m.setattr(host_image, "shutil", SimpleNamespace(rmtree=lambda *a, **k: None))
+        m.setattr(os, "replace", replace)  # upip.transaction moves files with os.replace
+        m.setattr(host_transaction, "_rollback", lambda root, stage: None)
+        m.setattr(host_transaction, "shutil", SimpleNamespace(rmtree=lambda *a, **k: None))
         code, _, err = upip("install", "-p", str(lib), "-i", server.json_url, "--no-cache",
                             *specs)
     assert code in (0, 130), err

@@ -16,15 +16,15 @@ def install(package_or_list: str | list[str] | tuple[str, ...], path: str | None
             **options: Any) -> Any:
     """Cross-install one spec or a list of them into ``path`` (``~/.micropython/lib``).
 
-    ``options`` are those of :class:`upip.installer.Options` (``index_url``,
+    ``options`` are those of :class:`upip.options.Options` (``index_url``,
     ``upgrade``, ``no_deps``, ...; ``index`` is accepted for ``index_url``).
-    Returns an :class:`upip.installer.InstallReport`; raises
+    Returns an :class:`upip.results.InstallReport`; raises
     :class:`upip.errors.UpipError` on failure, leaving ``path`` untouched.
     """
     from pathlib import Path
 
-    from .installer import DEFAULT_TARGET, Options
     from .installer import install as _install
+    from .options import DEFAULT_TARGET, Options
     from .specs import parse_spec
 
     if "index" in options:

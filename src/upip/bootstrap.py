@@ -19,10 +19,13 @@ from . import __version__
 from .dists import Distribution
 from .errors import UpipError
 from .image import Image
-from .installer import InstallReport, Loaded, Options, apply, tree_sha256
+from .installer import apply
 from .mpy import compile_source, mpy_name
+from .options import Options
 from .report import Reporter
 from .resolve import Resolved
+from .results import InstallReport
+from .session import Loaded, tree_sha256
 from .sources import Candidate
 
 SOURCE = "upip bootstrap"

@@ -252,7 +252,7 @@ def _target_option(p: argparse.ArgumentParser) -> None:
 
 
 def _mip_index(args: argparse.Namespace) -> str | None:
-    from .installer import default_mip_index
+    from .options import default_mip_index
 
     if args.no_mip_index:
         return None
@@ -602,7 +602,7 @@ def _wanted(args: argparse.Namespace, verb: str) -> Any:
 
 def _options(args: argparse.Namespace, wanted: Any) -> Any:
     """Options from the resolution options (and, for install, the others)."""
-    from .installer import Options
+    from .options import Options
     from .sources.pypi_json import DEFAULT_INDEX
 
     return Options(
@@ -622,7 +622,8 @@ def _options(args: argparse.Namespace, wanted: Any) -> Any:
 
 
 def cmd_install(args: argparse.Namespace, reporter: Any) -> int:
-    from .installer import install, install_locked
+    from .installer import install
+    from .locked import install_locked
 
     if args.device:
         return _print_install(args, _install_on_board(args, reporter), reporter)
@@ -665,8 +666,9 @@ def _install_on_board(args: argparse.Namespace, reporter: Any) -> Any:
     """install -d: the board says what it is (one exec), then the install is
     resolved for its firmware, compiled for its .mpy version (unless
     --no-mpy), and committed on it."""
-    from .installer import install_into, install_locked_into, locked_options
+    from .installer import install_into
     from .lock import read_lock
+    from .locked import install_locked_into, locked_options
     from .specs import RequirementsFile
     from .target import load_profile
 
@@ -731,7 +733,7 @@ def _compile_options(text: str | None, release: str | None = None,
 
 
 def cmd_download(args: argparse.Namespace, reporter: Any) -> int:
-    from .installer import download
+    from .locked import download
     from .specs import RequirementsFile
 
     dest = Path(args.dest)
@@ -755,7 +757,8 @@ def cmd_download(args: argparse.Namespace, reporter: Any) -> int:
 
 
 def cmd_outdated(args: argparse.Namespace, reporter: Any) -> int:
-    from .installer import Options, outdated
+    from .options import Options
+    from .outdated import outdated
     from .sources import describe_source
     from .sources.pypi_json import DEFAULT_INDEX
 
@@ -776,8 +779,8 @@ def cmd_outdated(args: argparse.Namespace, reporter: Any) -> int:
 
 def cmd_lock(args: argparse.Namespace, reporter: Any) -> int:
     from .atomic import write_atomic
-    from .installer import lock
     from .lock import dumps_lock
+    from .locked import lock
 
     wanted = _wanted(args, "lock")
     packages, settings = lock(wanted.specs, _options(args, wanted), reporter)
@@ -860,7 +863,7 @@ def cmd_manifest(args: argparse.Namespace, reporter: Any) -> int:
 
 def cmd_freeze(args: argparse.Namespace, reporter: Any) -> int:
     from .freeze import freeze_port
-    from .installer import Options
+    from .options import Options
     from .sources.pypi_json import DEFAULT_INDEX
     from .specs import RequirementsFile, parse_spec, read_requirements
 
@@ -1099,7 +1102,7 @@ def cmd_check(args: argparse.Namespace, reporter: Any) -> int:
 
 def cmd_sync(args: argparse.Namespace, reporter: Any) -> int:
     from .image import Image
-    from .installer import sync
+    from .sync import sync
 
     if not args.device:
         raise UpipError("upip sync pushes an image to a board: give its port with -d PORT "

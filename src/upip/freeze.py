@@ -28,7 +28,8 @@ from .image import RESERVED, Image
 from .report import Reporter
 
 if TYPE_CHECKING:
-    from .installer import InstallReport, Options
+    from .options import Options
+    from .results import InstallReport
     from .specs import Spec
 
 MANIFEST_NAME = "manifest_upip.py"

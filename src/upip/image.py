@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from .errors import ImageError
+from .errors import FileConflict, ImageError, UpipError
 from .image_lock import STAGE_NAME, ImageLock
 
 # (the records format has its own module; these names stay importable from here)
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from .transaction import Transaction
 
 RESERVED = (RECORDS_NAME, STAGE_NAME)
+
+_UNOWNED = ("exists but no installed package owns it (put there by hand or another tool?); "
+            "move it away or pass --force")
 
 
 def check_image_path(path: str) -> str:
@@ -55,6 +58,24 @@ class Staging(Protocol):
     def delete(self, path: str) -> None: ...
 
     def commit(self, records: Iterable[DistRecord]) -> None: ...
+
+
+class Change(NamedTuple):
+    """One package's new files, as a plan sees them."""
+
+    who: str  # the package, as messages name it
+    old: DistRecord | None  # the record it replaces (None: a new package)
+    files: Mapping[str, bytes]  # image path -> bytes
+    hashes: Mapping[str, str]  # image path -> sha256
+
+
+class Plan(NamedTuple):
+    """What changes do to an image: files to write (with their sha256), files
+    to delete, and what stops them (nothing may be written unless empty)."""
+
+    puts: dict[str, tuple[bytes, str]]
+    deletes: list[str]
+    conflicts: list[UpipError]
 
 
 class Destination:
@@ -92,6 +113,41 @@ class Destination:
 
     def transaction(self) -> Staging:
         raise NotImplementedError
+
+    def plan(self, changes: Sequence[Change], force: bool = False) -> Plan:
+        """The files ``changes`` write and delete here, and their conflicts:
+        two packages with other bytes for one path, a path an installed
+        package keeps with other bytes, a file no package owns (unless
+        ``force``). A file the replaced packages had and no one keeps goes."""
+        replacing = {c.old.key for c in changes if c.old is not None}
+        owners = self.owners()
+        puts: dict[str, tuple[bytes, str]] = {}
+        who: dict[str, str] = {}
+        conflicts: list[UpipError] = []
+        for change in changes:
+            for path, data in change.files.items():
+                sha = change.hashes[path]
+                if path in puts and puts[path][1] != sha:
+                    conflicts.append(FileConflict(path, [who[path], change.who]))
+                puts[path], who[path] = (data, sha), change.who
+                for key in owners.get(path, []):
+                    if key in replacing:
+                        continue
+                    rec = self.records[key]
+                    theirs = next(f for f in rec.files if f.path == path)
+                    if theirs.sha256 != sha:
+                        conflicts.append(FileConflict(
+                            path, [change.who, f"the installed {rec.name} {rec.version}"],
+                            "; uninstall one of them"))
+                if not owners.get(path) and not force and self.holds(path, sha) is False:
+                    conflicts.append(ImageError(self.where(path), _UNOWNED))
+        deletes = []
+        for change in changes:
+            for f in change.old.files if change.old is not None else ():
+                others = [k for k in owners.get(f.path, []) if k not in replacing]
+                if f.path not in puts and not others:
+                    deletes.append(f.path)
+        return Plan(puts, deletes, conflicts)
 
     def owners(self) -> dict[str, list[str]]:
         """Image path -> keys of the dists that own it."""

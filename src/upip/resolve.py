@@ -1,7 +1,8 @@
 """Resolution: resolvelib with a provider over upip's sources.
 
-I/O comes in through the :class:`Finder` (over the sources it is given) and
-three callables, so this module never touches the network itself:
+I/O comes in through a :class:`Lookup` (upip.session's crawl, over
+upip.finder) and three callables, so this module never touches the network
+itself:
 ``dependencies(candidate) -> [requirement strings]``, ``direct(spec) ->
 Requirement`` for a dependency given by location (a package.json URL), and
 ``prefetch``, told the candidate the resolver is most likely to pin next, so
@@ -10,20 +11,18 @@ its files can be downloading while the resolver works on something else.
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from packaging.specifiers import SpecifierSet
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
-from .errors import NoMatchingVersion, ProjectNotFound, ResolutionConflict, UpipError
-from .report import Reporter
-from .sources import Candidate, Source
+from .errors import NoMatchingVersion, ResolutionConflict, UpipError
+from .finder import FAMILY_LABEL, Found
+from .sources import Candidate
 from .specs import (
     ANY,
     MICROPYTHON_ENVIRONMENT,
@@ -33,123 +32,21 @@ from .specs import (
     Spec,
     aliases,
     is_remote,
-    lookups,
     normalize,
     parse_requirement,
     parse_spec,
 )
 
-# -- finding candidates across sources ------------------------------------------
 
-
-_FAMILY_LABEL = {MIP: "the mip index", PYPI: "PyPI"}
-
-
-class Found(NamedTuple):
-    """What a name turned out to mean: a project of one family of sources."""
-
-    family: str  # MIP or PYPI
-    name: str  # as the index spells it
-    candidates: list[Candidate]  # newest first
-
-
-class Finder:
-    """Projects across the sources of two families, mip indexes and PyPI-style
-    ones (JSON API, simple, directories); cached, thread-safe.
-
-    What a name means (which family, ``micropython-`` or not) is the rule of
-    :func:`upip.specs.lookups`; a note says when a bare name was found
-    somewhere other than the first place it was looked for.
-    """
-
-    def __init__(self, sources: Mapping[str, Sequence[Source]], reporter: Reporter,
-                 executor: Executor,
-                 on_found: Callable[[list[Candidate]], object] | None = None) -> None:
-        self.sources = {family: list(found) for family, found in sources.items()}
-        self.reporter = reporter
-        self.executor = executor
-        self.on_found = on_found  # called in the worker with every project found
-        self._lock = threading.Lock()
-        self._projects: dict[tuple[str, str], Future[list[Candidate] | None]] = {}
-        self._names: dict[tuple[str, str], Future[Found]] = {}
-
-    def _query(self, family: str, name: str) -> list[Candidate] | None:
-        found: list[Candidate] | None = None
-        seen = set()
-        for source in self.sources.get(family, []):
-            cands = source.candidates(name)
-            if cands is None:
-                continue
-            found = found or []
-            for cand in cands:  # earlier sources win for the same version
-                if cand.version not in seen:
-                    seen.add(cand.version)
-                    found.append(cand)
-        if found is not None:
-            found.sort(key=lambda c: c.version, reverse=True)
-            if found and self.on_found is not None:
-                self.on_found(found)
-        return found
+class Lookup(Protocol):
+    """What the resolver asks of the sources."""
 
     def project(self, family: str, name: str) -> list[Candidate] | None:
-        """The candidates of exactly ``name`` on one family's sources (None: unknown)."""
-        key = (family, normalize(name))
-        with self._lock:
-            fut = self._projects.get(key)
-            if fut is None:
-                fut = Future()
-                self._projects[key] = fut
-                mine = True
-            else:
-                mine = False
-        if mine:
-            try:
-                fut.set_result(self._query(family, name))
-            except BaseException as exc:
-                fut.set_exception(exc)
-        return fut.result()
-
-    def _find(self, name: str, channel: str) -> Found:
-        tried = lookups(name, channel, bool(self.sources.get(MIP)))
-        for i, (family, candidate) in enumerate(tried):
-            cands = self.project(family, candidate)
-            if cands is None:
-                continue
-            name_found = cands[0].name if cands else candidate
-            if channel == ANY:  # say what a bare name turned out to mean
-                where = ", ".join(s.location for s in self.sources[family])
-                missed = f" (no {self._places(tried[:i])})" if i else ""
-                self.reporter.note(f"{name}: {name_found} from {_FAMILY_LABEL[family]} "
-                                   f"{where}{missed}")
-            return Found(family, name_found, cands)
-        raise ProjectNotFound(name, self._places(tried))
-
-    def _places(self, tried: list[tuple[str, str]]) -> str:
-        parts = []
-        for family in (MIP, PYPI):
-            names = [n for f, n in tried if f == family]
-            if names:
-                where = ", ".join(s.location for s in self.sources.get(family, [])) or "no index"
-                parts.append(f"{' or '.join(repr(n) for n in names)} on "
-                             f"{_FAMILY_LABEL[family]} {where}")
-        return ", nor ".join(parts)
-
-    def submit(self, name: str, channel: str = ANY) -> Future[Found]:
-        """Start finding what ``name`` means (once) and return the future answer."""
-        key = (channel, normalize(name))
-        with self._lock:
-            fut = self._names.get(key)
-            if fut is None:
-                fut = self.executor.submit(self._find, name, channel)
-                self._names[key] = fut
-        return fut
-
-    def find(self, name: str, channel: str = ANY) -> Found:
-        return self.submit(name, channel).result()
+        """The candidates of exactly ``name`` on one family's sources, newest
+        first (None: unknown there)."""
 
     def find_many(self, wanted: Iterable[tuple[str, str]]) -> list[Found]:
-        futures = [self.submit(n, c) for n, c in wanted]  # all in flight at once
-        return [f.result() for f in futures]
+        """What each (name, channel) means, looked up all at once."""
 
 
 # -- resolver entities ------------------------------------------------------------
@@ -219,7 +116,7 @@ class Resolved(NamedTuple):
 class Provider(AbstractProvider):  # type: ignore[type-arg]
     def __init__(
         self,
-        finder: Finder,
+        finder: Lookup,
         dependencies: Callable[[Candidate], list[str]],
         *,
         direct: Callable[[Spec], Requirement],
@@ -586,7 +483,7 @@ def _explain(causes: Iterable[Any], provider: Provider) -> UpipError:
     families = {c.requirement.family for c in group}
     for info in group:
         who = "requested" if info.parent is None else provider.chain(info.parent.cand)
-        where = f", from {_FAMILY_LABEL.get(info.requirement.family, 'its URL')}" if len(
+        where = f", from {FAMILY_LABEL.get(info.requirement.family, 'its URL')}" if len(
             families) > 1 else ""
         demands.append(f"{info.requirement} ({who}{where})")
     return ResolutionConflict(first.name, demands)
