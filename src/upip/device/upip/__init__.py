@@ -76,13 +76,16 @@ def run(name, *args):
 
 
 def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False,
-            timeout=20, **kw):
+            timeout=15, **kw):
     # kw: mip_index=, the mip index's URL (True, the default: micropython-lib's;
     # False: none); boot_files=True: main.py, boot.py and usetup.py at the
     # top of DIR land too. Read by start (their names would be qstrs here,
     # for good)
-    o = run("start", [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list,
-            path, index, ca, insecure, force, timeout, kw)  # the state; the stage is open
+    try:  # DIR locked (alone on the heap), then the state (no stage left if it fails)
+        o = run("start", run("dir", path), [pkg_or_list] if isinstance(pkg_or_list, str)
+                else pkg_or_list, index, ca, insecure, force, timeout, kw)
+    except OSError as e:
+        raise run("throw", None, e)
     o = copy(o)
     try:
         while o.step:

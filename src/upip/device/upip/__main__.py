@@ -1,5 +1,5 @@
 # micropython -m upip install|uninstall|list [-p DIR] ...: exit status 0 on
-# success, 1 on error, 2 on bad usage. What stays loaded while it installs
+# success, 1 on error, 2 on bad usage, 130 when interrupted (Ctrl-C). What stays loaded while it installs
 # is this, and the upip module.
 import sys
 
@@ -16,10 +16,16 @@ if type(args) is not int:
         else:  # list, uninstall
             upip.run("_api", args)
         args = 0
-    except (upip.UpipError, OSError) as e:
+    except upip.UpipError as e:
         print("error: {!s}".format(e))  # (11 characters: no qstr)
+        args = 1
+    except OSError as e:  # (list, uninstall: in words, as an install's)
+        print("error: " + upip.load("throw").oserror(e))
         args = 1
     except MemoryError:
         print("error: out of memory")
         args = 1
+    except KeyboardInterrupt:  # (Ctrl-C: the stage is gone, or rolled back)
+        print("error: interrupted; the image was left as it was")
+        args = 130
 sys.exit(args)

@@ -25,7 +25,10 @@ A dependency the firmware has built in or frozen (os, time, ...) is skipped.
 --force: replace files no package owns, and install files that would hide
 a module built into the firmware (as old PyPI packages have: os/, time.py).
 --boot-files: also install main.py, boot.py and usetup.py at the top of DIR,
-which a board runs by itself at start (left out by default).""")
+which a board runs by itself at start (left out by default).
+--timeout S: the longest wait for a server (15 s); a request ends by 4 x S, a
+download is at most the size its index declares (else 64 MiB) and must come
+at 2048 bytes a second once it has had S seconds.""")
 
 
 def run(args):
@@ -44,24 +47,24 @@ def installed(path=None):
 
 
 def uninstall(pkg_or_list, path=None):
-    # one journaled commit that removes the dists and the files only they own
+    # one journaled commit that removes the dists and the files only they
+    # own (the records read once the lock is taken)
     from upip.store import commit
     from upip.sync import flush
-    path = find(path)
-    keys = set()
-    for n in [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list:
-        k = norm(n)
-        found = None
-        for d in dists(path):
-            if norm(d[1]) in (k, "micropython-" + k):
-                found = d
-        if found is None:
-            raise UpipError("{} is not installed in {}".format(n, path))
-        keys.add(norm(found[1]))
-        print("Removing {} {}".format(found[1], found[2]))
     path, made = mount(path)
     ok = False
     try:
+        keys = set()
+        for n in [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list:
+            k = norm(n)
+            found = None
+            for d in dists(path):
+                if norm(d[1]) in (k, "micropython-" + k):
+                    found = d
+            if found is None:
+                raise UpipError("{} is not installed in {}".format(n, path))
+            keys.add(norm(found[1]))
+            print("Removing {} {}".format(found[1], found[2]))
         open(path + "/.upip-tx/new", "w").close()
         commit(path, keys, made)
         flush(path)

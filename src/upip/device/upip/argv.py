@@ -31,8 +31,13 @@ def run(argv):
                     print("error: cannot read the requirements file " + v)
                     return 1
             else:
-                kw[("path", "index", "", "ca", "timeout", b"mip_index".decode())[k]] = (
-                    float(v) if k == 4 else v)  # (b"": no qstr)
+                if k == 4:
+                    try:
+                        v = float(v)
+                    except ValueError:
+                        print("error: --timeout takes seconds, not " + v)
+                        return 2
+                kw[("path", "index", "", "ca", "timeout", b"mip_index".decode())[k]] = v
         elif a in ("--insecure", "--force"):
             kw[a[2:]] = True
         elif a == "--no-mip-index":

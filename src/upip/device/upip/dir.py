@@ -1,15 +1,35 @@
 # upip device client: the target DIR around a run: found (the default),
-# recovered from a crash, its stage opened.
+# and, for a writer, locked: one writer at a time, host and device alike.
+# The stage DIR/.upip-tx is the lock: one mkdir takes it, and its pid file
+# names the owner as the host's upip.image_lock writes it, "PID START" (the
+# process id and its start time in clock ticks, from /proc/self/stat, so a
+# reused pid is not taken for the owner). Where there is no /proc (a board;
+# the unix port on macOS), it is written empty: a board's client is the
+# only program on its board, so a lock it finds naming no one is left by a
+# run that a reset cut short. A lock whose owner is gone (its /proc entry
+# missing, or another start time) or names no one is stale: the
+# transaction it guarded is finished or undone, and the lock taken. One
+# whose owner lives (or cannot be asked about) is waited for, up to
+# UPIP_LOCK_WAIT seconds (20; the unix port's environment), then the run
+# stops naming it. Readers (list) take no lock and never touch a stage.
 import os
+
+from micropython import const
 
 from upip import UpipError
 from upip.core import remove, stat
 
+_WAIT = const(20)  # seconds a second writer waits for the first
+
+
+def run(path):
+    # the step before start: mount(path), alone on the heap
+    return mount(path)
+
 
 def find(path):
-    # -> DIR (path, or the default: the first .../lib on sys.path, not in
-    # ROM or frozen), with a transaction a crash interrupted finished or
-    # undone, as the host does.
+    # -> DIR: path, or the default: the first .../lib on sys.path, not in
+    # ROM or frozen
     import sys
     if not path:
         for p in sys.path:
@@ -20,19 +40,12 @@ def find(path):
                 break
         else:
             raise UpipError("no .../lib folder on sys.path: pass a path")
-    if stat(path + "/.upip-tx"):
-        if not stat(path + "/.upip-tx/committed") and stat(path + "/.upip-tx/journal"):
-            from upip.sync import rollback  # (only then: its name stays on the heap)
-            rollback(path)
-            print("warning: undid an install that was interrupted; {} is as before".format(
-                path))
-        remove(path + "/.upip-tx")
     return path
 
 
 def mount(path):
-    # find(path), then create DIR (and its parents) if needed, and the
-    # stage. -> (DIR, the folders made)
+    # find(path), then DIR (and its parents) made if needed, and the lock
+    # taken. -> (DIR, the folders made)
     path = find(path)
     made = []
     p = path
@@ -42,8 +55,106 @@ def mount(path):
     for p in reversed(made):
         os.mkdir(p)
     try:
-        os.mkdir(path + "/.upip-tx")
-    except OSError:
-        raise UpipError(path + ": another upip is changing this directory")
-    open(path + "/.upip-tx/pid", "wb").close()  # empty: no process id on a device
+        lock(path)
+    except BaseException:  # (refused, interrupted, or a full disk)
+        for p in made:
+            try:
+                os.rmdir(p)
+            except OSError:
+                break
+        raise
     return path, made
+
+
+def lock(path):
+    # Take DIR's lock (see above). Its helpers' names and parameters are ones
+    # the firmware has, and its paths long strings: a new name, or a string
+    # of 10 characters or fewer, would stay on the heap for the whole run.
+    import time
+    wait = _WAIT * 1000
+    try:
+        wait = int(float(os.getenv(b"UPIP_LOCK_WAIT".decode())) * 1000)
+    except (AttributeError, TypeError, ValueError):  # (no getenv on a board)
+        pass
+    start = time.ticks_ms()
+    said = False
+    while True:
+        try:
+            os.mkdir(path + "/.upip-tx")
+            break
+        except OSError as e:
+            if not stat(path + "/.upip-tx"):  # not "it exists": no room, read-only...
+                raise OSError(e.args[0], path + ": cannot prepare it")
+        who = read(path)
+        if who is None:  # gone meanwhile: try again at once
+            continue
+        if not locked(who):  # stale: finished or undone, as the host does
+            from upip.sync import flush, rollback  # (only then: their names stay)
+            if stat(path + "/.upip-tx/journal"):
+                rollback(path)
+                print("warning: undid an install that was interrupted; {} is as "
+                      "before".format(path))
+            else:  # committed (then the folders its deletions emptied go), or nothing yet
+                flush(path)
+            continue
+        i = time.ticks_diff(time.ticks_ms(), start)
+        who = "another upip (pid {})".format(who.split()[0])
+        if i >= wait:
+            raise UpipError("{}: {} is changing this image; try again when it is "
+                            "done".format(path, who))
+        if not said and i > 1000:
+            said = True
+            print("waiting for {} to finish with {}".format(who, path))
+        time.sleep_ms(50)
+    try:  # (written aside, then renamed: a reader never sees it half written)
+        with open(path + "/.upip-tx/owner", "wb") as f:
+            f.write(stamp("self").encode())
+        os.rename(path + "/.upip-tx/owner", path + "/.upip-tx/pid")
+    except BaseException:
+        remove(path + "/.upip-tx")
+        raise
+
+
+def read(path):
+    # The owner line of DIR's lock, None if there is no lock now. One just
+    # made whose owner line is not written yet (or is empty for now: the
+    # host writes it in place) is given 0.2 s.
+    import time
+    for _ in range(20):
+        try:
+            with open(path + "/.upip-tx/pid") as f:
+                who = f.read()
+            if who:
+                return who
+        except OSError:
+            if not stat(path + "/.upip-tx"):
+                return None
+        time.sleep_ms(10)
+    return ""
+
+
+def stamp(name):
+    # "PID START" of the process name (a pid, or "self": this one) from
+    # /proc/PID/stat (fields 1 and 22), "" where there is none
+    try:
+        with open("/proc/{}/stat".format(name)) as f:
+            p = f.read()
+    except OSError:
+        return ""
+    i = p.rfind(")") + 2  # (after the command's name, which may hold spaces)
+    for _ in range(19):  # (found, not split: 52 strings would fill a small heap)
+        i = p.find(" ", i) + 1
+    return p[:p.find(" ")] + " " + p[i:p.find(" ", i)]
+
+
+def locked(value):
+    # whether the process the owner line value names still runs (so holds
+    # the lock): gone when /proc says so; alive when nothing can tell (no
+    # /proc); a line naming no one is a board's, left by a reset
+    p = value.split()
+    if not p:
+        return False
+    s = stamp(p[0])
+    if not s:
+        return not stamp("self")  # (no /proc: cannot tell)
+    return len(p) < 2 or s.split()[1] == p[1]

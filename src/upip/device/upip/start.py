@@ -6,8 +6,9 @@
 
 
 def run(*args):
-    # run(o): write(o); run(specs, path, index, ca, insecure, force, timeout,
-    # kw) -> o, the state of the run (its arguments unpacked into locals:
+    # run(o): write(o); run((DIR, made), specs, index, ca, insecure, force,
+    # timeout, kw) -> o, the state of the run (DIR locked by the step dir,
+    # which ran before, alone) (its arguments unpacked into locals:
     # parameter names would be qstrs). Besides the arguments: o.step, the
     # next step; o.pos, the lines of the stage's queue "q" done (each line: 1
     # or 0 (asked for, or a dependency), a tab, a requirement); o.count, the
@@ -22,27 +23,30 @@ def run(*args):
     # get runs over HTTPS; o.zip is zip's.
     if len(args) == 1:
         return write(args[0])
-    from upip import Opts
-    from upip.dir import mount
-    specs, path, index, ca, insecure, force, timeout, kw = args
-    o = Opts()
-    o.index = (index or "https://pypi.org/pypi").rstrip("/")
-    # (True: micropython-lib's, https://micropython.org/pi/v2, spelt out
-    # where it is used: its string would be an island all through the run)
-    modules = kw.pop(b"mip_index".decode(), True)  # (b"": no qstr)
-    o.main = kw.pop(b"boot_files".decode(), False)  # (main.py and the like)
-    if kw:
-        raise TypeError("unexpected keyword argument " + list(kw)[0])
-    o.modules = modules.rstrip("/") if type(modules) is str else modules or None
-    o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
-    o.pos = o.count = 0
-    o.name = o.target = o.range = o.flags = o.state = o.src = o.version = o.url = None
-    o.zip = None
-    o.sha256 = o.context = None  # (the dict, sized once)
-    o.path, o.mkdir = mount(path)
-    with open(o.path + "/.upip-tx/q", "wb") as f:  # (a file: no list left on the heap)
-        for s in specs:
-            f.write(b"1\t" + s.encode() + b"\n")
+    import upip
+    path, specs, index, ca, insecure, force, timeout, kw = args
+    o = upip.Opts()
+    o.path, o.mkdir = path
+    try:
+        o.index = (index or "https://pypi.org/pypi").rstrip("/")
+        # (True: micropython-lib's, https://micropython.org/pi/v2, spelt out
+        # where it is used: its string would be an island all through the run)
+        modules = kw.pop(b"mip_index".decode(), True)  # (b"": no qstr)
+        o.main = kw.pop(b"boot_files".decode(), False)  # (main.py and the like)
+        if kw:
+            raise TypeError("unexpected keyword argument " + list(kw)[0])
+        o.modules = modules.rstrip("/") if type(modules) is str else modules or None
+        o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
+        o.pos = o.count = 0
+        o.name = o.target = o.range = o.flags = o.state = o.src = o.version = o.url = None
+        o.zip = None
+        o.sha256 = o.context = None  # (the dict, sized once)
+        with open(o.path + "/.upip-tx/q", "wb") as f:  # (a file: no list left on the heap)
+            for s in specs:
+                f.write(b"1\t" + s.encode() + b"\n")
+    except BaseException:  # (a bad argument, a full disk: DIR as it was)
+        upip.close(o.path, o.mkdir)
+        raise
     o.step = "next"
     return o
 

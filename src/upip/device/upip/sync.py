@@ -17,7 +17,9 @@ def run(o):
 
 def flush(path):
     # The journal's moves, read as they are made (a journal has a line a
-    # file: it is not held on the heap)
+    # file: it is not held on the heap); then the folders its deletions left
+    # empty removed, and the stage. Also how dir finishes the commit of a
+    # run that is gone (its stage holds "committed", no journal).
     j = path + "/.upip-tx/journal"
     try:
         for p in readlines(j):
@@ -34,11 +36,12 @@ def flush(path):
                 os.rename(t, path + "/.upip-tx/o" + i)
             if op == "put":
                 os.rename(path + "/.upip-tx/n" + i, t)
-        os.rename(j, path + "/.upip-tx/committed")
+        if stat(j):
+            os.rename(j, path + "/.upip-tx/committed")
     except BaseException:
         rollback(path)
         raise
-    for p in readlines(path + "/.upip-tx/committed"):  # the folders deletions leave empty
+    for p in readlines(path + "/.upip-tx/committed"):
         rel = p[2] if len(p) == 3 and p[0] == "del" else ""
         while "/" in rel:
             rel = rel[:rel.rfind("/")]
