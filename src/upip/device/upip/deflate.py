@@ -9,6 +9,11 @@ from micropython import const
 
 from upip import UpipError
 
+# Errors by name (see throw)
+_BOMB = const(10)
+_CORRUPT = const(11)
+_TRUNCATED = const(22)
+
 _BIG = const(33554432)  # per member; twice that in all
 
 
@@ -50,8 +55,8 @@ def run(o):
                             i = (int(bytes(b[124:136]).split(b"\0")[0].strip() or b"0", 8)
                                  if not b[124] & 0x80 else _BIG + 1)
                             size += i
-                            if i > _BIG or size > 2 * _BIG:  # (throw words the numbers)
-                                raise UpipError(10, bytes(b[:100]).split(b"\0")[0].decode())
+                            if i > _BIG or size > 2 * _BIG:
+                                raise UpipError(_BOMB, bytes(b[:100]).split(b"\0")[0].decode())
                             top += (i + 511) // 512 * 512
                     pos += k
                     w.write(b[:k])
@@ -63,13 +68,13 @@ def run(o):
             o.step = b"inflate".decode()  # (b"": no qstr unless it runs)
             return
         except ValueError:  # a size field that is no octal number
-            raise UpipError(11)  # corrupt
+            raise UpipError(_CORRUPT)
         except EOFError:  # the stream ends early
-            raise UpipError(22)  # truncated
+            raise UpipError(_TRUNCATED)
         except OSError as e:
             if not e.args or e.args[0] != 22:  # EINVAL: a back-reference beyond the
                 raise  # window (try a bigger one), or a corrupt stream
         finally:
             d = None
             f.close()
-    raise UpipError(11)
+    raise UpipError(_CORRUPT)

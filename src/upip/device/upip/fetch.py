@@ -4,8 +4,13 @@
 # request into a slot of the stage and listed in "f" as unpack lists an
 # archive's; a short hash (the mip index's) is checked as each arrives, so
 # nothing unchecked lands. A step of its own: get's code stays small.
+from micropython import const
+
 from upip import UpipError
 from upip.get import request
+
+# Errors by name (see throw)
+_HASH = const(18)
 
 
 def run(o):
@@ -25,7 +30,7 @@ def run(o):
                 url, h = url.decode(), h.decode()
                 _, sha, size = request(o, url, "/.upip-tx/n" + str(slot))
                 if sha[:len(h)] != h:  # (the mip index's short hash)
-                    raise UpipError(18, url, sha, h)
+                    raise UpipError(_HASH, url, sha, h)
                 out.write(str(slot).encode() + b"\t" + dest + b"\t" + sha.encode() + b"\t" +
                           str(size).encode() + b"\n")
                 slot += 1

@@ -3,12 +3,26 @@
 # the stage and hashed on the way, and the connection is closed before any
 # other step runs, so the TLS buffers never share the heap with the JSON
 # scanner or the inflate window.
-try:
-    import socket
-except ImportError:  # firmware before 1.20 (names as bytes: no qstr where unused)
-    socket = __import__(b"usocket".decode())
+import time
+
+from micropython import const
 
 from upip import UpipError
+
+# Errors by name (see throw)
+_NOWHERE = const(12)
+_STATUS = const(16)
+_HASH = const(18)
+_REDIRECTS = const(19)
+_TOO_BIG = const(27)
+# Bounds, the host's (DESIGN.md, "Bounds on the network"): each wait for the
+# server lasts at most o.timeout; once a body has had that long, it must
+# average _RATE bytes a second; a request (its redirects included) ends by
+# 4 x o.timeout, plus, for a file, the most it may be / _RATE; a body is
+# at most the size its index declares (PyPI's "size"), else _CAP, and a
+# larger Content-Length is refused before a byte of it is read.
+_RATE = const(2048)
+_CAP = const(67108864)  # 64 MiB
 
 
 def run(o):
@@ -20,14 +34,15 @@ def run(o):
     # (p, n: PyPI), "index" (i: the mip index's index.json), "add" (f: one
     # file, which add stages) or "mip". Then PyPI's archive, o.url, saved
     # as "a", its sha256 o.sha256 (o.step "deflate" or "zip"); a package's
-    # files are fetch's. Other statuses than 200 (and a 404 of u, f or i)
+    # files are fetch's. o.src, once json or range chose the archive: its
+    # size as PyPI declares it (None if it does not). Other statuses than 200 (and a 404 of u, f or i)
     # are errors. An OSError gets the URL as its second argument.
     # Over HTTPS, the step before sends the step tls first, which makes
     # o.context; it goes when this step is done.
     if o.version is not None and o.state in (b"p", b"n"):
-        sha = request(o, o.url, "/.upip-tx/a")[1]
+        sha = request(o, o.url, "/.upip-tx/a", o.src or _CAP)[1]  # (o.src: its size)
         if sha != o.sha256:
-            raise UpipError(18, o.url, sha, o.sha256)
+            raise UpipError(_HASH, o.url, sha, o.sha256)
         o.context = None
         o.step = "zip" if o.url.encode().split(b"?")[0][-4:] == b".whl" else "deflate"
         return
@@ -39,7 +54,7 @@ def run(o):
             url = line[2:-1].decode()
             code, sha, _ = request(o, url, "/.upip-tx/j")
             if code == 404 and line[0] not in b"mpn":
-                raise UpipError(16, url, code)
+                raise UpipError(_STATUS, url, code)
             if code != 404:
                 o.sha256 = sha
                 o.state = line[:1] + (o.state if line[0] == 105 else b"")  # (i)
@@ -47,119 +62,66 @@ def run(o):
                     "add" if line[0] == 102 else b"mip".decode())  # (f; b"": no qstr)
                 o.context = None
                 return
-    raise UpipError(12, o.name, o.state)  # found nowhere (throw words the numbers)
+    raise UpipError(_NOWHERE, o.name, o.state)  # (throw words it)
 
 
-def request(o, url, path):
+def request(o, url, path, count=_CAP):
     # GET url -> (the HTTP status, the body's sha256, its size), the body
-    # saved as DIR + path (a 404 only returned for a document, "j"); nothing is kept
-    # (the inflate window comes next, and wants the heap as it was).
-    import binascii
-    import hashlib
+    # saved as DIR + path (a 404 only returned for a document, "j"), at most
+    # count bytes; nothing is kept (the inflate window comes next, and wants
+    # the heap as it was). Each request's head is connect's, its body read's:
+    # steps of their own, so their code is never on the heap at once; both
+    # wait for the server with wait and readline below, within the bounds t
+    # holds.
+    import upip
     json = path == "/.upip-tx/j"
     if json:
         o.src = url
+    w = int(o.timeout * 1000)  # (ms)
+    t = [time.ticks_ms(), 4 * w + (0 if json else count // _RATE * 1000), w]  # start, end, wait
     for _ in range(6):
-        # scheme://host[:port] up to j, the path from j: no copy of the
-        # path lives through the handshake (it is long on PyPI)
-        j = url.find("/", url.find(":") + 3)
-        if j < 0:
-            url += "/"
-            j = len(url) - 1
-        host = url[:j].split("/", 2)  # [scheme:, "", host[:port]]
-        proto = host[0]
-        if len(host) < 3 or proto not in ("http:", "https:"):
-            raise UpipError(13, url)
-        host = host[2]
-        port = 443 if proto == "https:" else 80
-        i = host.rfind(":")
-        if i > 0 and i > host.encode().rfind(b"]"):  # (b"": no qstr)
-            host, port = host[:i], int(host[i + 1:])
-        if proto == "https:" and not o.context:  # (redirected from http)
-            import upip
-            upip.run("tls", o)
+        s, poll, code, n, chunked, loc = upip.run("connect", o, url, t, readline)
         try:
-            ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
-        except OSError:
-            raise UpipError(14, host)
-        s = socket.socket(ai[0], socket.SOCK_STREAM, ai[2])
-        try:
-            s.settimeout(o.timeout)
-            s.connect(ai[-1])
-            ai = None  # (not through the handshake)
-            if proto == "https:":
-                try:  # (the context tls made; on firmware before 1.20, its stand-in)
-                    s = o.context.wrap_socket(s, server_hostname=host)
-                except ValueError as e:
-                    raise UpipError(21, host, " ".join(str(e).split()))
-            s.write("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n"
-                    "User-Agent: upip-device\r\n\r\n".format(url[j:], host).encode())
-            line = s.readline()
-            if not line:
-                raise UpipError(15, url)
-            code = int(line.split(None, 2)[1])
-            n, chunked, loc = -1, 0, None  # n: body bytes left, -1: until close
-            while True:
-                line = s.readline()
-                if not line or line == b"\r\n":
-                    break
-                i = line.find(b":")
-                k, v = line[:i].lower(), line[i + 1:].strip()
-                if k == b"content-length":
-                    n = int(v)
-                elif k == b"transfer-encoding" and b"chunked" in v.lower():
-                    chunked, n = 1, 0
-                elif k == b"location":
-                    loc = v
             if code in (301, 302, 303, 307, 308) and loc:
                 s.close()
-                top = url[:j]  # scheme://host[:port]
-                here = url[:url.rfind("/") + 1]
-                url = loc.decode()
-                if b"://" not in loc:  # relative: to the host, or to the folder
-                    url = (top if loc[:1] == b"/" else here) + url
+                url = loc if "://" in loc else upip.load("url").join(url, loc)  # (relative)
                 if json:
                     o.src = url
                 continue
             if code == 404 and json:
-                s.close()
                 return code, None, 0
             if code != 200:
-                raise UpipError(16, url, code)
-            sha = hashlib.sha256()
-            size = 0
-            b = memoryview(bytearray(256))  # (the TLS buffers are on the heap too)
-            with open(o.path + path, "wb") as f:
-                while True:
-                    if chunked and not n:
-                        if chunked == 2:
-                            s.readline()  # the CRLF after a chunk
-                        chunked = 2
-                        line = s.readline()
-                        if not line:
-                            raise UpipError(17, url)
-                        n = int(line.split(b";")[0], 16)
-                        if not n:
-                            break  # the last chunk (trailers: the connection closes)
-                    if not n:
-                        break
-                    k = s.readinto(b if n < 0 or n >= len(b) else b[:n])
-                    if not k:
-                        if n > 0:
-                            raise UpipError(17, url)
-                        break
-                    if n > 0:
-                        n -= k
-                    sha.update(b[:k])
-                    f.write(b[:k])
-                    size += k
-            s.close()
-            return code, binascii.hexlify(sha.digest()).decode(), size
+                raise UpipError(_STATUS, url, code)
+            if n > count:
+                raise UpipError(_TOO_BIG, url, count)
+            return (code,) + upip.run("read", o, url, path, count, s, poll, t, n, chunked,
+                                      readline, wait)
         except OSError as e:
-            s.close()
             raise OSError(e.args[0] if e.args else 0, url)
-        except BaseException:
+        finally:
             s.close()
-            raise
-    raise UpipError(19, url)
+    raise UpipError(_REDIRECTS, url)
 
+
+def wait(poll, t):
+    # Wait for the server (poll: of the socket, which does not block): at
+    # most t[2] ms (o.timeout), and not past the request's end (t: its
+    # start, its length in ms, ...). (The parameters' names are the
+    # firmware's: no qstr.)
+    i = t[1] - time.ticks_diff(time.ticks_ms(), t[0])
+    if i <= 0 or not poll.poll(min(i, t[2])):
+        raise OSError(110)  # timed out
+
+
+def readline(s, poll, t):
+    # the next line from s (not blocking); b"" at the end. (A line stops at
+    # 1 KB too, but is read unbounded: readline(n) allocates n bytes first.)
+    line = b""
+    while True:
+        k = s.readline()
+        if k is None:  # nothing yet
+            wait(poll, t)
+            continue
+        line += k
+        if not k or line[-1:] == b"\n" or len(line) >= 1024:
+            return line

@@ -12,6 +12,11 @@ from micropython import const
 
 from upip import UpipError
 
+# Errors by name (see throw)
+_BOMB = const(10)
+_CORRUPT = const(11)
+_TRUNCATED = const(22)
+
 _BIG = const(33554432)  # per member; twice that in all
 
 
@@ -73,7 +78,7 @@ def run(o):
                          if not ob[124] & 0x80 else _BIG + 1)
                     size += k
                     if k > _BIG or size > 2 * _BIG:
-                        raise UpipError(10, bytes(ob[:100]).split(b"\0")[0].decode())
+                        raise UpipError(_BOMB, bytes(ob[:100]).split(b"\0")[0].decode())
                     top += (k + 511) // 512 * 512
             w.write(ob)
             tw += 512
@@ -211,9 +216,9 @@ def run(o):
                          read((s >> 1) - 1), k)
         w.write(ob[:t - tw])
     except ValueError:  # not a gzip stream, a bad code or size field
-        raise UpipError(11)  # corrupt (throw words the numbers)
+        raise UpipError(_CORRUPT)
     except EOFError:
-        raise UpipError(22)  # truncated
+        raise UpipError(_TRUNCATED)
     finally:
         f.close()
         w.close()

@@ -30,6 +30,7 @@ def run(o):
     s = None  # the string being read: bytearray, or False when skipped
     esc = key_next = False
     lit = None  # first byte of a literal (number, true, false, null)
+    num = 0  # its value, if it is a number of digits (a file's size)
     found = want is None
     seen = False  # the document's "{"
     buf = memoryview(bytearray(512))
@@ -72,9 +73,12 @@ def run(o):
                     continue
                 if lit is not None:
                     if c not in b" \t\r\n,}]":
+                        num = num * 10 + c - 48 if 48 <= c <= 57 else -1
                         continue
                     if f is not None and keys[-1] == b"yanked":
                         f[b"yanked"] = lit == 116  # t(rue)
+                    if f is not None and keys[-1] == b"size" and num > 0:
+                        f[b"size"] = num
                     lit = None
                 if c == 34:  # a string starts: kept if it is a key or a wanted field
                     d = len(keys)
@@ -112,7 +116,7 @@ def run(o):
                             if rng:  # (a piece at a time: no line-long block)
                                 for v in (keys[1], b"\t1\t" if f.get(b"yanked") else b"\t0\t",
                                           b"1\t" if whl else b"0\t", f[b"url"], b"\t",
-                                          f[b"sha256"], b"\n"):
+                                          f[b"sha256"], b"\t", str(f.get(b"size", "")).encode(), b"\n"):
                                     cands.write(v)
                             elif (o.target or not f.get(b"yanked")) and (best is None or (
                                     best[b"filename"][-4:] == b".whl" and not whl)):
@@ -121,9 +125,12 @@ def run(o):
                     st.pop()
                     keys.pop()
                 elif c == 44:  # ,
+                    if not st:
+                        raise ValueError
                     key_next = st[-1] == 123
                 elif c in b"-0123456789tfn":
                     lit = c
+                    num = c - 48 if 48 <= c <= 57 else -1
                 elif c not in b" \t\r\n:" or not st:
                     raise ValueError
             if st or not seen:
@@ -143,10 +150,14 @@ def run(o):
         raise UpipError("{} {} has no .tar.gz sdist nor py3-none-any wheel (upip on a PC "
                         "installs others)".format(n, version))
     o.version = version
-    o.url, o.sha256 = best[b"url"].decode(), best[b"sha256"].decode()
+    try:
+        o.url, o.sha256 = best[b"url"].decode(), best[b"sha256"].decode()
+    except ValueError:  # (not UTF-8)
+        raise UpipError(o.src + " is not a PyPI JSON document")
+    size = best.get(b"size")
     if b"://" not in o.url.encode():  # (mirrors: relative to the JSON)
         import upip
         o.url = upip.load("url").join(o.src, o.url)
     print("Installing {} {} from {}".format(o.name, version, o.index))
-    o.src = None  # (done with: no island while the archive comes)
+    o.src = size  # (the URL done with; the archive's size as declared, for get)
     o.step = "tls" if o.url[:6] == "https:" else "get"

@@ -7,7 +7,15 @@
 # queue's flag and spec, the records' requirement), queued by add. Nothing
 # that grows with the files stays on the heap. (A single .py file, get
 # hands to add.)
+from micropython import const
+
 from upip import UpipError
+
+# Errors by name (see throw): why a destination is refused
+_CONTROL = const(1)
+_ABSOLUTE = const(2)
+_DOTDOT = const(3)
+_RESERVED = const(24)
 
 
 def run(o):
@@ -22,17 +30,17 @@ def run(o):
 
 def check(dest):
     # dest (bytes), a file's destination: why it is refused (unpack's
-    # numbers, throw words them; 24: upip's own names), 0 if it is not
+    # reasons, and upip's own names), 0 if it is not
     for c in dest:
         if c in (0, 9, 10, 13, 92):
-            return 1
+            return _CONTROL
     if dest[:1] == b"/" or dest[1:2] == b":":
-        return 2
+        return _ABSOLUTE
     p = [q for q in dest.split(b"/") if q and q != b"."]
     if b".." in p:
-        return 3
+        return _DOTDOT
     if not p or p[0] in (b".upip-records", b".upip-tx"):
-        return 24
+        return _RESERVED
     return 0
 
 
@@ -86,9 +94,9 @@ def parse(o, scan):
                     return
                 if not name or not value:
                     raise ValueError
-                why = check(name) or (1 if b"\t" in value or b"\n" in value else 0)
+                why = check(name) or (_CONTROL if b"\t" in value or b"\n" in value else 0)
                 if why:
-                    raise UpipError(why, name.decode(), "", "destination")
+                    raise UpipError(why, name, "", "destination")
                 name = b"/".join(q for q in name.split(b"/") if q and q != b".")
                 h = b""
                 if keys[0] == b"hashes":

@@ -2,7 +2,8 @@
 # among the files json listed in the stage's "c" (a line: version, yanked,
 # wheel, URL, sha256), the newest release in the range (a pre-release only
 # when no other is in it; of a release's files, the sdist), read a line at
-# a time; the version module is loaded only here.
+# a time; the version module is loaded only here. (A line's last field: the
+# file's size as PyPI declares it, or nothing.)
 from upip import UpipError
 
 
@@ -34,8 +35,9 @@ def run(o):
         raise UpipError("no release of {} is in {} (there are {})".format(
             o.name, o.range, (seen or b"none").decode()))
     o.version, o.url, o.sha256 = p[0].decode(), p[3].decode(), p[4].decode()
+    size = int(p[5]) if p[5] else None
     if b"://" not in o.url.encode():  # (mirrors: relative to the JSON)
         o.url = upip.load("url").join(o.src, o.url)
     print("Installing {} {} from {}".format(o.name, o.version, o.index))
-    o.src = None
+    o.src = size  # (the URL done with; the archive's size as declared, for get)
     o.step = "tls" if o.url[:6] == "https:" else "get"

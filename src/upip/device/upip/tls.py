@@ -3,7 +3,13 @@
 # the biggest block an install allocates and the CA file the next, so both
 # come while the heap holds neither get's code nor a socket, and this code
 # is gone before the handshake.
+from micropython import const
+
 from upip import UpipError
+
+# Errors by name (see throw)
+_CA_MISSING = const(20)
+_CA_NOT_DER = const(23)
 
 
 def run(o):
@@ -30,7 +36,7 @@ def run(o):
             ca = f.read(f.seek(0, 2) + f.seek(0))  # (exact: read() grows a 1 KB block)
     except OSError:
         if o.ca:
-            raise UpipError(20, o.ca)
+            raise UpipError(_CA_MISSING, o.ca)
         o.insecure = True  # warned once, not at every connection
         print("warning: TLS certificates are NOT verified: no CA file (put a DER "
               "certificate at {}, or pass --ca)".format(path))
@@ -41,7 +47,7 @@ def run(o):
     try:
         c.load_verify_locations(ca)  # (parsed into c: the DER goes with this step)
     except ValueError:
-        raise UpipError(23, path)
+        raise UpipError(_CA_NOT_DER, path)
     c.verify_mode = tls.CERT_REQUIRED
 
 

@@ -4,8 +4,24 @@
 # Member names stay bytes until they are recorded (b"..." is no qstr).
 # Long-name and pax headers, which few sdists have, are read by the module
 # tar, loaded only when one comes (its name as bytes: no qstr).
+from micropython import const
+
 import upip
 from upip import UpipError
+
+# Errors by name (see throw): why a member is refused, or the archive
+_CONTROL = const(1)
+_ABSOLUTE = const(2)
+_DOTDOT = const(3)
+_TWICE = const(4)
+_LINK_ABSOLUTE = const(5)
+_LINK_OUT = const(6)
+_HARD_LINK = const(7)
+_DEVICE = const(8)
+_MEMBER_TYPE = const(9)
+_CORRUPT = const(11)
+_TRUNCATED = const(22)
+_NOT_UTF8 = const(25)
 
 
 def fill(stream, buf):
@@ -14,7 +30,7 @@ def fill(stream, buf):
     while n < 512:
         k = stream.readinto(buf[n:])
         if not k:
-            raise UpipError(22)  # truncated (throw words the numbers)
+            raise UpipError(_TRUNCATED)
         n += k
 
 
@@ -78,33 +94,38 @@ def run(o):
                 continue
             parts = [p for p in name.split(b"/") if p and p != b"."]
             rel = b"/".join(parts[1:])
-            # why: a reason to refuse the member, as a number throw puts in
-            # words (the words would be on the heap while this step runs)
+            # why: a reason to refuse the member, by name (throw words it:
+            # the words would be on the heap while this step runs)
             why = t = 0
             for c in name:
                 if c in (0, 9, 10, 13, 92):
-                    why = 1  # a backslash or control character in the path
+                    why = _CONTROL
+                elif c > 127 and not why:  # (the records are text: UTF-8 only)
+                    try:
+                        name.decode()
+                    except ValueError:
+                        why = _NOT_UTF8
             if why:
                 pass
             elif name[:1] == b"/" or name[1:2] == b":":
-                why = 2  # an absolute path
+                why = _ABSOLUTE
             elif b".." in parts:
-                why = 3  # ..
+                why = _DOTDOT
             elif not rel or kind == 53:  # the top folder, directories
                 d.seek(blocks * 512, 1)
                 continue
             elif search(o, f, rel, seen):
-                why = 4  # listed twice
+                why = _TWICE
             elif kind == 50:  # symbolic link: refused if it leaves, never written
                 t = bytes(b[157:257]).split(b"\0")[0]
                 depth = len(parts) - 1
                 if not t or t[:1] == b"/" or b"\\" in t:
-                    why = 5  # a link to an absolute path
+                    why = _LINK_ABSOLUTE
                 for p in t.split(b"/"):
                     if p == b"..":
                         depth -= 1
                         if depth < 0 and not why:
-                            why = 6  # a link out of the archive
+                            why = _LINK_OUT
                     elif p and p != b".":
                         depth += 1
                 if not why:
@@ -113,13 +134,13 @@ def run(o):
                         rel.decode(), t.decode()))
                     continue
             elif kind == 49:
-                why = 7  # a hard link
+                why = _HARD_LINK
             elif kind in (51, 52, 54):
-                why = 8  # a device node or FIFO
+                why = _DEVICE  # a device node or FIFO
             elif kind not in (48, 55, 0):
-                why = 9  # another member type
+                why = _MEMBER_TYPE
             if why:
-                raise UpipError(why, name.decode(), t and t.decode())
+                raise UpipError(why, name, t)
             h = hashlib.sha256()
             with open(o.path + "/.upip-tx/n" + str(slot), "wb") as w:
                 left = size
@@ -132,6 +153,8 @@ def run(o):
             f.write(str(slot).encode() + b"\t" + rel + b"\t" + binascii.hexlify(h.digest()) +
                     b"\t" + str(size).encode() + b"\n")  # (no tab in rel: refused above)
             slot += 1
+    except ValueError:  # a size field that is no number, a link's target not UTF-8
+        raise UpipError(_CORRUPT)
     finally:
         f.close()
         d.close()

@@ -5,6 +5,18 @@
 # flag and spec, the records' requirement), for the step add.
 import os
 
+from micropython import const
+
+# What a staged path is (sort): the metadata read, by the slot it takes in
+# run's list (0-3), or a file of the dist, or one dropped
+_PKG_INFO = const(0)  # PKG-INFO, or a wheel's METADATA
+_EGG_PKG_INFO = const(1)  # the .egg-info's PKG-INFO
+_REQUIRES = const(2)  # the .egg-info's requires.txt
+_TOP_LEVEL = const(3)  # the .egg-info's top_level.txt
+_FILE = const(-1)  # a file of the dist
+_DROPPED = const(-2)  # setup files, READMEs, other metadata, caches
+_BUILD = const(-3)  # setup.py, pyproject.toml or setup.cfg: a standard sdist (dropped too)
+
 
 def read(o, index, buf, mode):
     # The lines of the metadata file staged in slot index (then removed),
@@ -59,29 +71,25 @@ def items(o):
 
 
 def sort(path):
-    # a staged path -> 0-3: the metadata read (PKG-INFO or a wheel's
-    # METADATA, the .egg-info's PKG-INFO, requires.txt, top_level.txt), -1 a
-    # file of the dist, -2 dropped (setup files, READMEs, other metadata,
-    # caches), -3 setup.py, pyproject.toml or setup.cfg (dropped too: a
-    # standard sdist)
+    # a staged path -> what it is (_PKG_INFO ... _BUILD above)
     rel = path.encode()  # (bytes: a b"..." literal is no qstr; path: no new qstr)
     low = rel.lower()
     if low == b"pkg-info" or (low[-19:] == b".dist-info/metadata" and low.count(b"/") == 1):
-        return 0
+        return _PKG_INFO
     if b".dist-info/" in low:
-        return -2
+        return _DROPPED
     if low[-19:] == b".egg-info/pkg-info":
-        return 1
+        return _EGG_PKG_INFO
     if low[-22:] == b".egg-info/requires.txt":
-        return 2
+        return _REQUIRES
     if low[-23:] == b".egg-info/top_level.txt":
-        return 3
+        return _TOP_LEVEL
     if rel in (b"setup.py", b"pyproject.toml", b"setup.cfg"):
-        return -3
+        return _BUILD
     if (rel[:6] == b"setup." or rel[:6] == b"README" or b".egg-info" in rel or
             b"__pycache__" in rel or rel[-4:] == b".pyc"):
-        return -2
-    return -1
+        return _DROPPED
+    return _FILE
 
 
 def run(o):
@@ -92,21 +100,23 @@ def run(o):
     # The list is read again for each pass: nothing on the heap grows with
     # the number of files.
     b = memoryview(bytearray(512))
-    meta = [None, None, None, None]  # the slots of the metadata (see sort)
+    meta = [None, None, None, None]  # the stage's slots of the metadata (by sort)
     build = False
     for n, rel, h, size in items(o):
         k = sort(rel)
-        if k >= 0:
+        if k >= _PKG_INFO:
             meta[k] = n
-        elif k == -3:
+        elif k == _BUILD:
             build = True
-    h, e, r, top = [read(o, meta[k], b, k < 2) for k in range(4)]
+    # (PKG-INFOs are read for their Requires-Dist headers, the .txt files
+    # line by line)
+    h, e, r, top = [read(o, meta[k], b, k <= _EGG_PKG_INFO) for k in range(4)]
     b = None  # (not on the heap through select and the records)
     select = None
     if build:  # (loaded by name: "upip.select" is a qstr only then)
         import upip
         select = upip.load("select")
-        root, want = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == -1),
+        root, want = select.run(lambda: (p[1] for p in items(o) if sort(p[1]) == _FILE),
                                 top or [])
     with open(o.path + "/.upip-tx/r", "wb") as out:  # (dependencies of PyPI's: flag 2)
         for r in h or e or r or []:
@@ -114,10 +124,10 @@ def run(o):
     with open(o.path + "/.upip-tx/g", "wb") as out:
         for n, rel, h, size in items(o):
             k = sort(rel)
-            if k >= 0:
+            if k >= _PKG_INFO:
                 continue  # (read, and removed)
             dest = select.get(root, want, rel) if select else rel
-            if k != -1 or not dest:
+            if k != _FILE or not dest:
                 os.remove(o.path + "/.upip-tx/n" + n)
                 continue
             out.write("{}\t{}\t{}\t{}\n".format(n, dest, h, size).encode())

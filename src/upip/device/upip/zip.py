@@ -13,6 +13,16 @@ from micropython import const
 
 from upip import UpipError
 
+# Errors by name (see throw)
+_CONTROL = const(1)
+_ABSOLUTE = const(2)
+_DOTDOT = const(3)
+_MEMBER_TYPE = const(9)
+_BOMB = const(10)
+_CORRUPT = const(11)
+_TRUNCATED = const(22)
+_NOT_UTF8 = const(25)
+
 _BIG = const(33554432)  # per member
 
 
@@ -33,7 +43,7 @@ def run(o):
             import upip
             n = o.path + "/.upip-tx/n" + str(z[2])
             if os.stat(n)[6] != z[3]:
-                raise UpipError(11)  # corrupt (throw words the numbers)
+                raise UpipError(_CORRUPT)
             f.write("{}\t{}\t{}\t{}\n".format(z[2], z[4], upip.run("digest", n), z[3]).encode())
             nxt = z[0]
         else:  # the end of central directory record
@@ -43,7 +53,7 @@ def run(o):
             a.readinto(b[:k])
             i = bytes(b[:k]).rfind(b"PK\x05\x06")
             if i < 0:
-                raise UpipError(11)
+                raise UpipError(_CORRUPT)
             nxt = le(b, i + 16, 4)
         o.zip = z = None
         while True:
@@ -57,24 +67,28 @@ def run(o):
             why = 0
             for c in name:
                 if c in (0, 9, 10, 13, 92):
-                    why = 1  # a backslash or control character in the path
+                    why = _CONTROL
+            try:
+                name.decode()  # (the records are text)
+            except ValueError:
+                why = why or _NOT_UTF8
             parts = [p for p in name.split(b"/") if p and p != b"."]
             if why:
                 pass
             elif name[:1] == b"/" or name[1:2] == b":":
-                why = 2  # an absolute path
+                why = _ABSOLUTE
             elif b".." in parts:
-                why = 3
+                why = _DOTDOT
             elif name[-1:] == b"/" or not parts:
                 continue  # a folder
             elif (attr >> 16) & 0o170000 == 0o120000:
-                why = 9  # a link: another member type
+                why = _MEMBER_TYPE  # a link
             elif usize > _BIG:
-                why = 10
+                why = _BOMB
             elif method not in (0, 8) or csize == 0xFFFFFFFF:
-                why = 9
+                why = _MEMBER_TYPE
             if why:
-                raise UpipError(why, name.decode(), "")
+                raise UpipError(why, name, "")
             if parts[0][-5:] == b".data":  # NAME.data/purelib/...: the image's top
                 if len(parts) < 3 or parts[1] not in (b"purelib", b"platlib"):
                     continue
@@ -83,7 +97,7 @@ def run(o):
             a.seek(at)
             a.readinto(b[:30])
             if bytes(b[:4]) != b"PK\x03\x04":
-                raise UpipError(11)
+                raise UpipError(_CORRUPT)
             at += 30 + le(b, 26, 2) + le(b, 28, 2)
             a.seek(at)
             slot = o.count
@@ -127,19 +141,19 @@ def member(o, a, b, method, csize, usize, slot, f, rel):
                     raise
                 return False  # (the window is made at the first read)
             except (ValueError, OSError, EOFError):
-                raise UpipError(11)
+                raise UpipError(_CORRUPT)
             if not k:
                 break
             size += k
             left -= k
             if size > usize:
-                raise UpipError(11)  # more than it says
+                raise UpipError(_CORRUPT)  # more than it says
             h.update(b[:k])
             w.write(b[:k])
             if not method and not left:
                 break
     if size != usize:
-        raise UpipError(11 if method else 22)
+        raise UpipError(_CORRUPT if method else _TRUNCATED)
     f.write("{}\t{}\t{}\t{}\n".format(slot, rel, binascii.hexlify(h.digest()).decode(),
                                       size).encode())
     return True
