@@ -42,6 +42,7 @@ class IndexServer:
         self.max_age: int | None = None  # Cache-Control: max-age for pages (PyPI: 600)
         self.not_modified = 0  # 304 answers given
         self.log: list[tuple[str, str]] = []  # (method+version, path)
+        self.hosts: list[str] = []  # the Host header of each request
         self.require_http11 = require_http11
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"index": self})
@@ -116,6 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         with self.index._lock:
             self.index.log.append((f"GET {self.request_version}", path))
+            self.index.hosts.append(self.headers.get("Host", ""))
         if self.index.require_http11 and self.request_version != "HTTP/1.1":
             return self._send(426, b"Upgrade Required: use HTTP/1.1\n", "text/plain")
         fault = self.index.take_fault(path)

@@ -110,8 +110,10 @@ def lock(path):
         with open(path + "/.upip-tx/owner", "wb") as f:
             f.write(stamp("self").encode())
         os.rename(path + "/.upip-tx/owner", path + "/.upip-tx/pid")
-    except BaseException:
+    except BaseException as e:
         remove(path + "/.upip-tx")
+        if isinstance(e, OSError):  # (a full disk)
+            raise OSError(e.args[0] if e.args else 0, path + ": cannot prepare it")
         raise
 
 

@@ -17,24 +17,27 @@ def run(o):
     best = [None, None, None, None]  # [key, line] of the best final and pre-release
     seen = bytearray()  # the versions there are, to say when none is in range
     name = o.path + "/.upip-tx/c"
-    with open(name, "rb") as f:
-        for line in f:
-            p = line[:-1].split(b"\t")
-            if len(seen) < 200 and (b", " + p[0] + b",") not in (b", " + seen + b","):
-                seen += (b", " if seen else b"") + p[0]
-            if p[1] == b"1" or not match(p[0].decode(), o.range):
-                continue  # (yanked: only when pinned)
-            k = key(p[0])
-            j = 2 if phase(k) else 0
-            if best[j] is None or k > best[j] or (k == best[j] and best[j + 1][2] == b"1" and
-                                                  p[2] == b"0"):
-                best[j], best[j + 1] = k, p
-    os.remove(name)
-    p = best[1] or best[3]
-    if p is None:
-        raise UpipError("no release of {} is in {} (there are {})".format(
-            o.name, o.range, (seen or b"none").decode()))
-    o.version, o.url, o.sha256 = p[0].decode(), p[3].decode(), p[4].decode()
+    try:  # (a version or URL that is not UTF-8: the JSON is no JSON)
+        with open(name, "rb") as f:
+            for line in f:
+                p = line[:-1].split(b"\t")
+                if len(seen) < 200 and (b", " + p[0] + b",") not in (b", " + seen + b","):
+                    seen += (b", " if seen else b"") + p[0]
+                if p[1] == b"1" or not match(p[0].decode(), o.range):
+                    continue  # (yanked: only when pinned)
+                k = key(p[0])
+                j = 2 if phase(k) else 0
+                if best[j] is None or k > best[j] or (k == best[j] and best[j + 1][2] == b"1" and
+                                                      p[2] == b"0"):
+                    best[j], best[j + 1] = k, p
+        os.remove(name)
+        p = best[1] or best[3]
+        if p is None:
+            raise UpipError("no release of {} is in {} (there are {})".format(
+                o.name, o.range, (seen or b"none").decode()))
+        o.version, o.url, o.sha256 = p[0].decode(), p[3].decode(), p[4].decode()
+    except ValueError:
+        raise UpipError(o.src + " is not a PyPI JSON document")
     size = int(p[5]) if p[5] else None
     if b"://" not in o.url.encode():  # (mirrors: relative to the JSON)
         o.url = upip.load("url").join(o.src, o.url)
