@@ -24,7 +24,7 @@ import zlib
 from typing import NamedTuple
 
 from .errors import CorruptArchive, UnsafeArchive, UpipError
-from .slotted import Slotted
+from .fields import Record, field
 
 
 class Limits(NamedTuple):
@@ -35,15 +35,9 @@ class Limits(NamedTuple):
     max_members: int = 20000
 
 
-class ArchiveContents(Slotted):  # not @dataclass: created at every start (upip.slotted)
-    __slots__ = ("files", "skipped")
-    files: dict[str, bytes]  # member path -> bytes
-    skipped: list[tuple[str, str]]  # (member, why)
-
-    def __init__(self, files: dict[str, bytes] | None = None,
-                 skipped: list[tuple[str, str]] | None = None) -> None:
-        self.files = {} if files is None else files
-        self.skipped = [] if skipped is None else skipped
+class ArchiveContents(Record):
+    files: dict[str, bytes] = field(default_factory=dict)  # member path -> bytes
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (member, why)
 
 
 def clean_member_path(archive: str, name: str) -> str | None:

@@ -50,6 +50,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .errors import ImageError, UpipError
+from .fields import Record
 from .image import (
     RECORDS_NAME,
     Destination,
@@ -59,7 +60,6 @@ from .image import (
     parse_records,
 )
 from .report import Reporter
-from .slotted import Slotted
 
 if TYPE_CHECKING:
     from .compile import CompileOptions
@@ -515,11 +515,9 @@ def _reason(exc: BaseException) -> str:
 # -- what the board said --------------------------------------------------------------
 
 
-class BoardInfo(Slotted):
+class BoardInfo(Record):
     """What a board says it is, and where its image is."""
 
-    __slots__ = ("port", "name", "version", "mpy", "platform", "path", "hashlib", "mem_free",
-                 "block", "free", "exists", "modules")
     port: str
     name: str
     version: tuple[int, ...]
@@ -527,20 +525,11 @@ class BoardInfo(Slotted):
     platform: str
     path: str  # the image's folder on the board
     hashlib: bool
-    mem_free: int  # bytes of heap free (0: unknown)
-    block: int  # the filesystem's block size (0: unknown)
-    free: int | None  # bytes free on the image's filesystem (None: unknown)
-    exists: int  # the mode of the image's folder (0: there is none yet)
-    modules: list[str] | None  # help('modules'): built in and frozen (None: it cannot say)
-
-    def __init__(self, port: str, name: str, version: tuple[int, ...], mpy: int,
-                 platform: str, path: str, hashlib: bool, mem_free: int = 0, block: int = 0,
-                 free: int | None = None, exists: int = 0,
-                 modules: list[str] | None = None) -> None:
-        self.port, self.name, self.version, self.mpy = port, name, version, mpy
-        self.platform, self.path, self.hashlib = platform, path, hashlib
-        self.mem_free, self.block, self.free, self.exists = mem_free, block, free, exists
-        self.modules = modules
+    mem_free: int = 0  # bytes of heap free (0: unknown)
+    block: int = 0  # the filesystem's block size (0: unknown)
+    free: int | None = None  # bytes free on the image's filesystem (None: unknown)
+    exists: int = 0  # the mode of the image's folder (0: there is none yet)
+    modules: list[str] | None = None  # help('modules'): built in and frozen (None: unknown)
 
     @property
     def release(self) -> str:

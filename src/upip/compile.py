@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ImageError
 from .fetch import sha256_hex
+from .fields import Record, field
 from .image import Destination, Image
 from .mpy import ARCHES, MpyHeader, Target, TargetError, compile_source, mpy_name, read_header
 from .records import DistRecord, FileRecord
@@ -27,8 +27,7 @@ from .report import Reporter
 ENTRY_POINTS = ("boot.py", "main.py")
 
 
-@dataclass(frozen=True)
-class CompileOptions:
+class CompileOptions(Record):
     target: Target
     opt: int | None = None  # mpy-cross -O
     arch: str | None = None  # mpy-cross -march
@@ -96,8 +95,7 @@ def image_headers(image: Destination, skip: Collection[str] = ()) -> dict[str, M
     return image.headers(skip)
 
 
-@dataclass
-class CompileReport:
+class CompileReport(Record):
     target: Path
     mpy: str
     compiled: list[str] = field(default_factory=list)

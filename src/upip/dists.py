@@ -31,8 +31,8 @@ from pathlib import Path
 
 from .archives import ArchiveContents, Limits, read_archive
 from .errors import CorruptArchive, ImageError, UnsafeArchive
+from .fields import Record, field
 from .image import check_image_path
-from .slotted import Slotted
 from .sources.package_json import FileRef, PackageDoc, dependency_text
 
 SKIP_TOP_LEVEL = frozenset({
@@ -47,23 +47,15 @@ PRUNE_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", 
                         ".ruff_cache"})
 
 
-class Distribution(Slotted):  # not @dataclass: created at every start (upip.slotted)
-    __slots__ = ("name", "version", "requires", "files", "skipped", "kind", "origins")
+class Distribution(Record):
     name: str
     version: str
     requires: list[str]
     files: dict[str, bytes]  # image path -> content
-    skipped: list[tuple[str, str]]  # (member, why)
-    kind: str
-    origins: dict[str, str]  # image path -> the URL it came from (mip, package.json)
-
-    def __init__(self, name: str, version: str, requires: list[str], files: dict[str, bytes],
-                 skipped: list[tuple[str, str]] | None = None, kind: str = "sdist",
-                 origins: dict[str, str] | None = None) -> None:
-        self.name, self.version, self.requires, self.files = name, version, requires, files
-        self.skipped = [] if skipped is None else skipped
-        self.kind = kind
-        self.origins = {} if origins is None else origins
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (member, why)
+    kind: str = "sdist"
+    # image path -> the URL it came from (mip, package.json)
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 # -- metadata ----------------------------------------------------------------

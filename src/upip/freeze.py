@@ -18,12 +18,12 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .atomic import write_atomic
 from .errors import ImageError
+from .fields import Record, field
 from .image import RESERVED, Image
 from .report import Reporter
 
@@ -43,8 +43,7 @@ def _has(folder: Path, suffix: str) -> bool:
     return any(p.suffix == suffix for p in folder.rglob(f"*{suffix}"))
 
 
-@dataclass
-class Manifest:
+class Manifest(Record):
     text: str
     #: top-level data files outside packages, which a frozen build cannot hold
     left_out: list[str] = field(default_factory=list)
@@ -157,8 +156,7 @@ def remove(modules: Path, files: list[str]) -> None:
             (modules / folder).rmdir()
 
 
-@dataclass
-class FreezeReport:
+class FreezeReport(Record):
     modules: Path
     manifest: Path
     untracked: list[str]

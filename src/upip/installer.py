@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .errors import NotInstalled, UpipError
 from .fetch import default_cache_dir, sha256_hex
+from .fields import Record, field
 from .firmware import provided, shim, shims_needed, top_modules
 from .http import HttpClient
 from .image import Change, Destination, Image
@@ -27,26 +28,17 @@ from .resolve import Provider, Resolved, prune, resolve
 from .results import InstallReport, Item
 from .session import Loaded, Session, installed_candidate
 from .shadow import shadowing
-from .slotted import Slotted
 from .sources import Candidate
 from .specs import Spec, normalize, parse_spec
 from .target import Profile, load_profile
 
 
-class _Change(Slotted):  # not @dataclass: created at every start (upip.slotted)
-    __slots__ = ("resolved", "loaded", "old", "files", "hashes")
+class _Change(Record):
     resolved: Resolved
     loaded: Loaded
     old: DistRecord | None
-    files: dict[str, bytes]  # image path -> bytes
-    hashes: dict[str, str]  # image path -> sha256
-
-    def __init__(self, resolved: Resolved, loaded: Loaded, old: DistRecord | None,
-                 files: dict[str, bytes] | None = None, hashes: dict[str, str] | None = None
-                 ) -> None:
-        self.resolved, self.loaded, self.old = resolved, loaded, old
-        self.files = {} if files is None else files
-        self.hashes = {} if hashes is None else hashes
+    files: dict[str, bytes] = field(default_factory=dict)  # image path -> bytes
+    hashes: dict[str, str] = field(default_factory=dict)  # image path -> sha256
 
 
 def install(

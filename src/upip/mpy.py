@@ -13,9 +13,8 @@ import stat
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import UpipError
 
@@ -75,8 +74,7 @@ ARCHES = ["none", "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7em
           "armv7emdp", "xtensa", "xtensawin", "rv32imc", "rv64imc"]
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """What to compile for: an .mpy version and the compiler that emits it."""
 
     mpy: str  # "6.3", "5", ...
@@ -163,8 +161,7 @@ def compile_source(source: bytes, filename: str, *, binary: str | None = None,
         return out.read_bytes()
 
 
-@dataclass(frozen=True)
-class MpyHeader:
+class MpyHeader(NamedTuple):
     version: int
     sub_version: int
     arch: int

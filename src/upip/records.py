@@ -17,47 +17,32 @@ its JSON document; its source, that document's URL.)
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from .errors import ImageError
-from .slotted import Slotted
+from .fields import Record, field
 from .specs import normalize
 
 RECORDS_NAME = ".upip-records"
 HEADER = "upip-records\t1"
 
 
-# Plain slotted classes, not @dataclass: they are created at every start
-# (see upip.slotted).
-class FileRecord(Slotted):
-    __slots__ = ("path", "sha256", "size")
+class FileRecord(NamedTuple):
     path: str
     sha256: str
     size: int
 
-    def __init__(self, path: str, sha256: str, size: int) -> None:
-        self.path, self.sha256, self.size = path, sha256, size
 
-
-class DistRecord(Slotted):
-    __slots__ = ("name", "version", "requested", "sha256", "source", "requires", "files",
-                 "wanted")
+class DistRecord(Record):
     name: str
     version: str
     requested: bool
     sha256: str
     source: str
-    requires: list[str]
-    files: list[FileRecord]
-    wanted: list[str]  # the specs it was asked for by ("aioble>=0.5"), for install -U
-
-    def __init__(self, name: str, version: str, requested: bool, sha256: str, source: str,
-                 requires: list[str] | None = None, files: list[FileRecord] | None = None,
-                 wanted: list[str] | None = None) -> None:
-        self.name, self.version, self.requested = name, version, requested
-        self.sha256, self.source = sha256, source
-        self.requires = [] if requires is None else requires
-        self.files = [] if files is None else files
-        self.wanted = [] if wanted is None else wanted
+    requires: list[str] = field(default_factory=list)
+    files: list[FileRecord] = field(default_factory=list)
+    # the specs it was asked for by ("aioble>=0.5"), for install -U
+    wanted: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:

@@ -52,7 +52,6 @@ class Lookup(Protocol):
 # -- resolver entities ------------------------------------------------------------
 
 
-# A NamedTuple, not @dataclass(frozen=True), which costs 0.8 ms of every start.
 class _RequirementFields(NamedTuple):
     name: str
     specifier: SpecifierSet

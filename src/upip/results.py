@@ -7,22 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+from .fields import Record, field
 from .records import DistRecord
-from .slotted import Slotted
 
 
-class Item(Slotted):
-    __slots__ = ("name", "version", "source", "files", "requested")
+class Item(Record):
     name: str
     version: str
-    source: str
-    files: int
-    requested: bool
-
-    def __init__(self, name: str, version: str, source: str = "", files: int = 0,
-                 requested: bool = False) -> None:
-        self.name, self.version, self.source = name, version, source
-        self.files, self.requested = files, requested
+    source: str = ""
+    files: int = 0
+    requested: bool = False
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}"
@@ -33,26 +27,15 @@ class Item(Slotted):
                    rec.requested if requested is None else requested)
 
 
-class InstallReport(Slotted):
-    __slots__ = ("target", "dry_run", "installed", "removed", "unchanged", "skipped", "notes")
+class InstallReport(Record):
     target: Path | str  # the image (a board's: PORT:PATH)
-    dry_run: bool
-    installed: list[Item]
-    removed: list[Item]  # old versions replaced or uninstalled
-    unchanged: list[Item]
-    skipped: list[Item]  # dependencies the firmware provides (upip.firmware)
-    notes: list[str]
-
-    def __init__(self, target: Path | str, dry_run: bool = False,
-                 installed: list[Item] | None = None,
-                 removed: list[Item] | None = None, unchanged: list[Item] | None = None,
-                 skipped: list[Item] | None = None, notes: list[str] | None = None) -> None:
-        self.target, self.dry_run = target, dry_run
-        self.installed = [] if installed is None else installed
-        self.removed = [] if removed is None else removed
-        self.unchanged = [] if unchanged is None else unchanged
-        self.skipped = [] if skipped is None else skipped
-        self.notes = [] if notes is None else notes
+    dry_run: bool = False
+    installed: list[Item] = field(default_factory=list)
+    removed: list[Item] = field(default_factory=list)  # old versions replaced or uninstalled
+    unchanged: list[Item] = field(default_factory=list)
+    # dependencies the firmware provides (upip.firmware)
+    skipped: list[Item] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         def items(xs: list[Item]) -> list[dict[str, object]]:
@@ -63,23 +46,18 @@ class InstallReport(Slotted):
                 "unchanged": items(self.unchanged), "skipped": items(self.skipped)}
 
 
-class SyncReport(Slotted):
-    __slots__ = ("source", "target", "dry_run", "sent", "sent_bytes", "deleted", "installed",
-                 "removed", "unchanged")
+class SyncReport(Record):
     source: Path
     target: Path | str
-    dry_run: bool
-    sent: list[str]  # files written (their sha256 differed, or they were missing)
-    sent_bytes: int
-    deleted: list[str]  # files the image no longer has, removed
-    installed: list[Item]  # dists new or changed on the destination
-    removed: list[Item]  # dists the destination had and the image has not
-    unchanged: list[Item]
-
-    def __init__(self, source: Path, target: Path | str, dry_run: bool = False) -> None:
-        self.source, self.target, self.dry_run = source, target, dry_run
-        self.sent, self.sent_bytes, self.deleted = [], 0, []
-        self.installed, self.removed, self.unchanged = [], [], []
+    dry_run: bool = False
+    # files written (their sha256 differed, or they were missing)
+    sent: list[str] = field(default_factory=list)
+    sent_bytes: int = 0
+    deleted: list[str] = field(default_factory=list)  # files the image no longer has, removed
+    installed: list[Item] = field(default_factory=list)  # dists new or changed on the destination
+    # dists the destination had and the image has not
+    removed: list[Item] = field(default_factory=list)
+    unchanged: list[Item] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         def items(xs: list[Item]) -> list[dict[str, object]]:

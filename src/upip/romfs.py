@@ -23,8 +23,7 @@ that copy when the pointer is shorter than the data.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .errors import UpipError
 
@@ -59,8 +58,7 @@ class RomfsError(UpipError, ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One directory or file of an image, as :func:`read` finds it.
 
     ``path`` is relative and '/'-separated; ``size`` and ``offset`` (where the

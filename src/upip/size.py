@@ -7,13 +7,13 @@ that names the largest packages when the total does not fit.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import romfs
 from .compile import CompileOptions, compilable, compile_files
 from .dists import never_installed
 from .errors import UpipError
+from .fields import Record, field
 from .image import Image
 from .mpy import mpy_name
 
@@ -30,8 +30,7 @@ class OverBudget(UpipError, ValueError):
                          f"{budget}; largest: {names}. Nothing was written")
 
 
-@dataclass
-class Row:
+class Row(Record):
     name: str
     version: str
     files: int
@@ -43,8 +42,7 @@ class Row:
         return vars(self).copy()
 
 
-@dataclass
-class SizeReport:
+class SizeReport(Record):
     target: Path
     mpy: str
     rows: list[Row] = field(default_factory=list)

@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .errors import InvalidSpec, RequirementsFileError
-from .slotted import Slotted
+from .fields import Record, field
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".whl")
 MANIFEST_SUFFIXES = (".json", ".py", ".mpy")
@@ -144,7 +144,6 @@ def _pep508(text: str) -> Requirement:
     return Requirement(text)
 
 
-# A NamedTuple, not @dataclass(frozen=True), which costs 0.8 ms of every start.
 class _SpecFields(NamedTuple):
     text: str
     name: str | None
@@ -316,24 +315,14 @@ def parse_requirement(text: str, origin: str = "") -> Spec:
     )
 
 
-class RequirementsFile(Slotted):  # not @dataclass: created at every start (upip.slotted)
+class RequirementsFile(Record):
     """What a requirements file says: specs and the index options it sets."""
 
-    __slots__ = ("specs", "index_url", "extra_index_urls", "find_links", "pre")
-    specs: list[Spec]
-    index_url: str | None
-    extra_index_urls: list[str]
-    find_links: list[Path]
-    pre: bool
-
-    def __init__(self, specs: list[Spec] | None = None, index_url: str | None = None,
-                 extra_index_urls: list[str] | None = None, find_links: list[Path] | None = None,
-                 pre: bool = False) -> None:
-        self.specs = [] if specs is None else specs
-        self.index_url = index_url
-        self.extra_index_urls = [] if extra_index_urls is None else extra_index_urls
-        self.find_links = [] if find_links is None else find_links
-        self.pre = pre
+    specs: list[Spec] = field(default_factory=list)
+    index_url: str | None = None
+    extra_index_urls: list[str] = field(default_factory=list)
+    find_links: list[Path] = field(default_factory=list)
+    pre: bool = False
 
     def merge(self, other: RequirementsFile) -> None:
         self.specs += other.specs

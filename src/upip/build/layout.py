@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ProjectError
+from ..fields import Record, field
 from .resources import MARK, is_resource, render
 
 #: Top-level files setuptools puts in every sdist that upip archives leave out.
 SKIPPED_QUIETLY = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "PKG-INFO")
 
 
-@dataclass
-class Layout:
+class Layout(Record):
     """Where a distribution's top-level packages and modules live."""
 
     #: top-level package → its folder (relative)
@@ -57,8 +56,7 @@ class Layout:
         return None
 
 
-@dataclass
-class Plan:
+class Plan(Record):
     #: archive path (below the top folder) → source path
     members: dict[str, str] = field(default_factory=dict)
     #: package → {key: source path} of its resources

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..errors import ProjectError
+from ..fields import Record, field
 from .resources import MARK
 
 NOT_PACKAGES = frozenset({
@@ -48,8 +48,7 @@ BUILD_FILES = frozenset({
 TOOL_KEYS = frozenset({"source-dir", "packages", "modules", "exclude", "keep-resource-files"})
 
 
-@dataclass
-class Metadata:
+class Metadata(Record):
     name: str
     version: str
     summary: str = ""
@@ -63,8 +62,7 @@ class Metadata:
         return canonicalize_name(self.name).replace("-", "_")
 
 
-@dataclass
-class Config:
+class Config(Record):
     source_dir: str | None = None
     packages: list[str] | None = None
     modules: list[str] | None = None
@@ -72,8 +70,7 @@ class Config:
     keep_resource_files: bool = True
 
 
-@dataclass
-class Project:
+class Project(Record):
     root: Path
     meta: Metadata
     source: Path

@@ -15,9 +15,8 @@ import logging
 import re
 import tarfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -27,8 +26,7 @@ from ..errors import PublishError
 PYPI_UPLOAD = "https://upload.pypi.org/legacy/"
 
 
-@dataclass(frozen=True)
-class Checked:
+class Checked(NamedTuple):
     path: Path
     name: str
     version: str

@@ -12,9 +12,9 @@ Pure functions: paths and bytes in, text out. Reading files is the caller's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from ..errors import ProjectError
+from ..fields import Record, field
 
 #: The first line of every R.py we write; a file starting otherwise is the
 #: author's own and is never overwritten.
@@ -41,8 +41,7 @@ def render(resources: Mapping[str, bytes], what: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass
-class Split:
+class Split(Record):
     """Files of a source tree sorted by what they become."""
 
     #: top-level package → {key relative to the package: path}

@@ -20,13 +20,13 @@ import os
 import tarfile
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.requirements import Requirement
 
 from ..atomic import write_atomic
 from ..errors import ProjectError
+from ..fields import Record, field
 from .project import Metadata, Project
 from .resources import is_resource, render
 
@@ -95,8 +95,7 @@ def pkg_info(meta: Metadata) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass
-class Built:
+class Built(Record):
     path: Path
     sha256: str
     size: int
