@@ -210,3 +210,15 @@ def read_header(data: bytes, name: str = "file") -> MpyHeader:
 
 def mpy_name(py_path: str) -> str:
     return os.path.splitext(py_path)[0] + ".mpy"
+
+
+def read_file_header(path: str) -> MpyHeader:
+    """The header of the .mpy file at ``path``."""
+    from .errors import ProjectError
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        raise ProjectError(path, f"cannot read it ({exc.strerror or exc})") from None
+    return read_header(head, path)

@@ -359,3 +359,15 @@ def extract(image: bytes) -> dict[str, bytes]:
     """Path -> content of every file in ``image``."""
     data = bytes(image)
     return {e.path: data[e.offset : e.offset + e.size] for e in read(data) if e.kind == "file"}
+
+
+def read_file(path: str) -> tuple[bytes, list[Entry]]:
+    """The bytes of the ROMFS image at ``path``, and its entries."""
+    from .errors import ProjectError
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise ProjectError(path, f"cannot read it ({exc.strerror or exc})") from None
+    return data, read(data)

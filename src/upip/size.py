@@ -110,3 +110,19 @@ def check_budget(what: str, total: int, budget: int | None,
                  largest: list[tuple[str, int]]) -> None:
     if budget is not None and total > budget:
         raise OverBudget(what, total, budget, largest)
+
+
+def romfs_image(root: Path, options: CompileOptions | None, prefix: str = ROMFS_PREFIX,
+                budget: int | None = None) -> tuple[bytes, int]:
+    """A ROMFS image of the image folder ``root`` (code compiled for
+    ``options``; None: sources as they are) under ``/rom/PREFIX``, and how
+    many files it holds; refused when larger than ``budget``."""
+    if options is None:
+        files = image_files(root)
+        largest = sorted(((p, len(d)) for p, d in files.items()), key=lambda x: -x[1])
+    else:
+        report, files = measure(root, options)
+        largest = report.largest("romfs")
+    image = romfs.build(romfs_tree(files, prefix.strip("/")))
+    check_budget(f"the ROMFS image of {root}", len(image), budget, largest)
+    return image, len(files)

@@ -414,3 +414,13 @@ def load_requirements(
 def read_requirements(path: Path) -> RequirementsFile:
     """Read ``path`` (and every file it includes with ``-r``)."""
     return load_requirements(path, lambda p: p.read_text(encoding="utf-8"))
+
+
+def gather(specs: Iterable[str], requirement_files: Iterable[Path | str] = ()) -> RequirementsFile:
+    """What a command line asks for: its -r files (merged in order, with the
+    index options they set), then its SPECs."""
+    wanted = RequirementsFile()
+    for path in requirement_files:
+        wanted.merge(read_requirements(Path(path)))
+    wanted.specs += [parse_spec(s, "command line") for s in specs]
+    return wanted

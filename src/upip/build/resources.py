@@ -81,3 +81,20 @@ def resource_key(path: str, strip: str | None = None) -> str:
                                      "every file starts with")
         key = key[len(prefix):]
     return key
+
+
+def read_resources(paths: Iterable[str], strip: str | None = None) -> dict[str, bytes]:
+    """The files at ``paths`` by resource key (``strip``: the prefix keys are
+    relative to); a key given twice is refused."""
+    from pathlib import Path
+
+    resources: dict[str, bytes] = {}
+    for name in paths:
+        key = resource_key(name, strip)
+        if key in resources:
+            raise ProjectError(name, f"gives the key {key!r} twice; name each file once")
+        try:
+            resources[key] = Path(name).read_bytes()
+        except OSError as exc:
+            raise ProjectError(name, f"cannot read it ({exc.strerror or exc})") from None
+    return resources
