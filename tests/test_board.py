@@ -9,6 +9,7 @@ test can look at it, run it, and run the device client on it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import signal
@@ -498,3 +499,46 @@ def test_the_device_client_finishes_what_the_serial_path_left(
     assert snapshot(board.lib) == before
     digest = hashlib.sha256((board.lib / ".upip-records").read_bytes()).hexdigest()
     assert digest == before[".upip-records"]
+
+
+# -- reproducible images on a board ------------------------------------------------------
+
+
+def test_a_lock_installs_onto_a_board_exactly(upip: Upip, board: PtyBoard, index: IndexServer,
+                                              tmp_path: Path) -> None:
+    """install -d --lock: what the lock says, every hash checked; a lock whose
+    hash the index's file no longer has is refused with the board untouched."""
+    lock = tmp_path / "pylock.toml"
+    assert upip("lock", "-o", str(lock), "-i", index.json_url, "--no-mip-index",
+                "micropython-fx-base==1.0")[0] == 0
+    code, out, err = upip("install", "-d", board.port, "--lock", str(lock))
+    assert code == 0, err
+    assert out == f"Installed micropython-fx-base 1.0 into {board.port}:{board.lib}\n"
+    assert consistent(board.lib) == {"micropython-fx-base": "1.0"}
+    # the lock was made for sources (no --mpy): that is what lands, not the board's .mpy
+    assert (board.lib / "fxbase.py").is_file()
+
+    tampered = tmp_path / "tampered.toml"
+    text = lock.read_text()
+    sha = text.split('sha256 = "', 1)[1][:64]
+    tampered.write_text(text.replace(sha, "0" * 64))
+    assert upip("uninstall", "-d", board.port, "fx-base")[0] == 0
+    before = snapshot(board.lib)
+    code, _, err = upip("install", "-d", board.port, "--no-cache", "--lock", str(tampered))
+    assert code == 1
+    assert err.startswith("error: sha256 of micropython-fx-base-1.0.tar.gz is "), err
+    assert len(err.splitlines()) == 1
+    assert snapshot(board.lib) == before
+
+
+def test_outdated_reads_a_boards_records(upip: Upip, board: PtyBoard,
+                                         index: IndexServer) -> None:
+    assert upip("install", "-d", board.port, "-i", index.json_url,
+                "micropython-fx-base<1.1")[0] == 0
+    board.clear_log()
+    code, out, err = upip("outdated", "-d", board.port, "-i", index.json_url,
+                          "--no-mip-index", "--json")
+    assert code == 0, err
+    assert [(r["name"], r["installed"], r["latest"], r["wanted"]) for r in json.loads(out)] == [
+        ("micropython-fx-base", "1.0", "2.0", "1.0")]
+    assert len(board.execs()) == 1  # a reader: the records, in one exec

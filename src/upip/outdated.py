@@ -3,6 +3,7 @@ source has, and the newest within what it was asked for by."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from packaging.version import Version
@@ -11,6 +12,7 @@ from .errors import UpipError
 from .http import HttpClient
 from .image import Image
 from .options import DEFAULT_TARGET, Options
+from .records import DistRecord
 from .report import Reporter
 from .results import Outdated
 from .session import Session
@@ -24,10 +26,15 @@ def outdated(target: Path = DEFAULT_TARGET, options: Options | None = None,
     """Every installed package with the newest release its source has, and the
     newest within the specs it was asked for by (what ``install -U`` takes).
     A package.json or project folder has no index to ask: left blank."""
-    options = options or Options()
     reporter = reporter or Reporter()
     image = Image.open(target, reporter, must_exist=True)
-    recs = sorted(image.records.values(), key=lambda r: r.key)
+    return outdated_in(image.records, options or Options(), reporter, http)
+
+
+def outdated_in(records: Mapping[str, DistRecord], options: Options, reporter: Reporter,
+                http: HttpClient | None = None) -> list[Outdated]:
+    """:func:`outdated` for the records of an image already read (a board's, say)."""
+    recs = sorted(records.values(), key=lambda r: r.key)
     with Session(options, reporter, {}, http) as session:
         family = {rec.key: Candidate(rec.name, Version("0"), rec.version, "installed",
                                      rec.source, "", "").family for rec in recs}

@@ -12,11 +12,13 @@ from ..errors import UpipError
 from .common import (
     SPEC_HELP,
     common_options,
+    device_options,
     gather_specs,
     image_dir,
     install_options,
     mip_index,
     mip_index_options,
+    open_board_image,
     resolution_options,
 )
 
@@ -115,19 +117,25 @@ def add_outdated(sub: Subparsers) -> None:
     mip_index_options(p)
     p.add_argument("--offline", action="store_true", help="only the pages the cache holds")
     p.add_argument("--json", action="store_true", help="print as JSON")
+    device_options(p)
     common_options(p)
 
 
 def run_outdated(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
     from ..options import Options
-    from ..outdated import outdated
+    from ..outdated import outdated, outdated_in
     from ..sources import describe_source
     from ..sources.pypi_json import DEFAULT_INDEX
 
     options = Options(index_url=args.index_url or DEFAULT_INDEX,
                       extra_index_urls=args.extra_index_url, mip_index=mip_index(args),
                       offline=args.offline)
-    rows = outdated(image_dir(args), options, reporter)
+    if args.device:  # (a reader: the records, in one exec)
+        with open_board_image(args, reporter, write=False, scan=False, path=args.path) as image:
+            records = image.records
+        rows = outdated_in(records, options, reporter)
+    else:
+        rows = outdated(image_dir(args), options, reporter)
     if args.json:
         print(json.dumps([row._asdict() for row in rows], indent=2))
         return 0
