@@ -244,7 +244,7 @@ def test_no_such_port_and_a_port_that_is_not_a_repl(upip: Upip, tmp_path: Path,
     assert err == ("error: /dev/ttyNOPE9: no such serial port; is the board plugged in? "
                    "(-d auto finds the one connected)\n")
     # a terminal nobody answers on
-    monkeypatch.setattr("upip.board.CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setattr("upip.board.connection.CONNECT_TIMEOUT", 0.5)
     master, slave = os.openpty()
     name = os.ttyname(slave)
     try:
