@@ -9,7 +9,7 @@ benchmark time (skipped, and said so, when PyPI is not reachable or with
 ``--offline``), their package and module files re-packed into a project
 folder (a ``pyproject.toml`` with the same name, version and plain
 dependencies; setup.py, PKG-INFO, egg-info, README, docs and tests dropped)
-and built with upip's sdist builder (``upip.build.sdist``, what ``upip sdist``
+and built with upip's sdist builder (``upip.authoring.sdist``, what ``upip sdist``
 runs). Every file inside a package that is not ``.py`` becomes a resource, as
 ``upip sdist`` does by default (microdot's ``.pyi`` stubs included). A
 synthetic "web app" (an HTML page of ~4 KB, a 1 KB CSS file, an ~8 KB PNG of
@@ -76,8 +76,8 @@ from tests.support.mpy import micropython_command
 from tests.support.oldupip import fetch_pypi
 
 from benchmarks.bench_device_heap import smallest_heap
-from upip.build import project as project_mod
-from upip.build import sdist
+from upip.authoring import project as project_mod
+from upip.authoring import sdist
 from upip.mpy import compile_source, mpy_name
 
 #: Real packages on PyPI: one module, a module and a namespace package, a

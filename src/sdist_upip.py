@@ -24,8 +24,8 @@ from typing import ClassVar
 from setuptools.command.sdist import sdist as _sdist
 from setuptools.errors import FileError
 
-from upip.build import layout as _layout
-from upip.build import sdist as _writer
+from upip.authoring import layout as _layout
+from upip.authoring import sdist as _writer
 from upip.errors import ProjectError
 
 __all__ = ["sdist"]

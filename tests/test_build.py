@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.projects import IMAGE, PAGE, pyproject_project, write
-from upip.build import project as project_mod
-from upip.build import sdist
+from upip.authoring import project as project_mod
+from upip.authoring import sdist
 from upip.errors import ProjectError
 
 TOP = "micropython_webapp-1.0"

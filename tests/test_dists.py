@@ -611,7 +611,7 @@ def test_install_dot_and_the_sdist_are_one_image(tmp_path: Path) -> None:
     """One reader of a project folder: `install .` takes exactly what `upip sdist`
     ships: [tool.upip] exclude honoured, no stubs, and no upip image or venv that
     sits inside the project (a folder holding .upip-records or pyvenv.cfg)."""
-    from upip.build import project, sdist
+    from upip.authoring import project, sdist
 
     root = make_project(tmp_path / "proj", {
         "pyproject.toml": '[project]\nname = "fx-one"\nversion = "1.0"\n'

@@ -13,7 +13,7 @@ from tests.support.builders import upip_sdist, write
 from tests.support.device import SOURCES
 from tests.support.projects import CHECK, expected_check_output, pyproject_project
 from upip import romfs
-from upip.build import project, sdist
+from upip.authoring import project, sdist
 
 Upip = Callable[..., tuple[int, str, str]]
 

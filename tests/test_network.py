@@ -88,7 +88,7 @@ def test_the_original_upip_installs_an_sdist_built_here(tmp_path: Path, micropyt
     from tests.support.oldupip import fetch_old_upip, old_upip_env
     from tests.support.projects import CHECK, expected_check_output, pyproject_project
     from tests.support.server import IndexServer
-    from upip.build import project, sdist
+    from upip.authoring import project, sdist
 
     code = fetch_old_upip(tmp_path / "upip126")
     assert code, "could not download micropython-upip 1.2.6 from PyPI"

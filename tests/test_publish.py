@@ -12,8 +12,8 @@ import pytest
 from tests.support.projects import pyproject_project
 from tests.support.pypiserver import free_port, pypiserver
 from tests.support.server import IndexServer
-from upip.build import project as project_mod
-from upip.build import sdist
+from upip.authoring import project as project_mod
+from upip.authoring import sdist
 
 Upip = Callable[..., tuple[int, str, str]]
 

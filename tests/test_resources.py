@@ -31,8 +31,8 @@ from tests.support.projects import (
     setup_py_project,
 )
 from tests.support.server import IndexServer
-from upip.build import project as project_mod
-from upip.build import sdist
+from upip.authoring import project as project_mod
+from upip.authoring import sdist
 from upip.mpy import compile_source, mpy_name
 
 

@@ -352,7 +352,7 @@ def _has_project_table(pyproject: Path) -> bool:
 
 
 def _walk(root: Path) -> list[str]:
-    from .build.project import not_source
+    from .authoring.project import not_source
 
     found = []
     for here, dirs, names in os.walk(root):
@@ -410,13 +410,13 @@ def _project_metadata(root: Path) -> tuple[str, str, list[str]]:
 
 def read_project(root: Path) -> Distribution:
     """Read a project directory as if it were its sdist: a pyproject.toml
-    project exactly as ``upip sdist`` reads it (upip.build.project: the same
+    project exactly as ``upip sdist`` reads it (upip.authoring.project: the same
     files, [tool.upip] honoured, R.py resource modules made), so that
     ``install .`` and installing the sdist give one image; a setup.cfg or
     PKG-INFO project by discovery."""
     if _has_project_table(root / "pyproject.toml"):
-        from .build.project import load
-        from .build.sdist import project_members
+        from .authoring.project import load
+        from .authoring.sdist import project_members
 
         project = load(root)
         members, _ = project_members(project)

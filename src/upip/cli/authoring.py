@@ -49,8 +49,8 @@ def add_sdist(sub: Subparsers) -> None:
 
 
 def run_sdist(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
-    from ..build import project as project_mod
-    from ..build import sdist
+    from ..authoring import project as project_mod
+    from ..authoring import sdist
 
     root = Path(args.project)
     project = project_mod.load(root)
@@ -88,7 +88,7 @@ def add_bin2res(sub: Subparsers) -> None:
 
 def run_bin2res(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
     from ..atomic import write_atomic
-    from ..build.resources import read_resources, render
+    from ..authoring.resources import read_resources, render
     from ..errors import ProjectError
 
     resources = read_resources(args.files, args.strip)
@@ -117,7 +117,7 @@ def add_publish(sub: Subparsers) -> None:
 
 
 def run_publish(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
-    from ..build.publish import PYPI_UPLOAD, publish
+    from ..authoring.publish import PYPI_UPLOAD, publish
 
     url = args.repository_url or PYPI_UPLOAD
     done = publish([Path(d) for d in args.dists], url, args.username, args.password,
