@@ -156,9 +156,6 @@ def _compile_image(image: Image, options: CompileOptions, dry_run: bool) -> Comp
     report.unowned = [p for p in image.unowned() if p.endswith(".py")]
     if dry_run or not report.compiled:
         return report
-    with image.transaction() as tx:
-        for path in report.compiled:
-            tx.write(mpy_name(path), compiled[mpy_name(path)])
-            tx.delete(path)
-        tx.commit(records.values())
+    image.commit({mpy_name(p): compiled[mpy_name(p)] for p in report.compiled}, report.compiled,
+                 records.values())
     return report

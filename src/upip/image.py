@@ -149,6 +149,17 @@ class Destination:
                     deletes.append(f.path)
         return Plan(puts, deletes, conflicts)
 
+    def commit(self, puts: Mapping[str, bytes], deletes: Iterable[str],
+               records: Iterable[DistRecord]) -> None:
+        """Write ``puts``, delete ``deletes`` and make ``records`` the records,
+        in one transaction."""
+        with self.transaction() as tx:
+            for path, data in puts.items():
+                tx.write(path, data)
+            for path in deletes:
+                tx.delete(path)
+            tx.commit(records)
+
     def owners(self) -> dict[str, list[str]]:
         """Image path -> keys of the dists that own it."""
         owned: dict[str, list[str]] = {}

@@ -245,12 +245,8 @@ def apply(image: Destination, resolved: list[Resolved], load: Callable[[Candidat
             report.removed.append(Item.of(change.old))
     if options.dry_run or (not changes and records == image.records):
         return report
-    with image.transaction() as tx:
-        for path, (data, _) in plan.puts.items():
-            tx.write(path, data)
-        for path in plan.deletes:
-            tx.delete(path)
-        tx.commit(records.values())
+    image.commit({path: data for path, (data, _) in plan.puts.items()}, plan.deletes,
+                 records.values())
     image.records = records
     return report
 
@@ -319,10 +315,5 @@ def uninstall_from(image: Destination, names: list[str], reporter: Reporter, dry
                 reporter.warn(f"{rec.name} {rec.version} requires {text}, which is now removed")
     if dry_run:
         return report
-    with image.transaction() as tx:
-        for path, data in puts.items():
-            tx.write(path, data)
-        for path in deletes:
-            tx.delete(path)
-        tx.commit(records.values())
+    image.commit(puts, deletes, records.values())
     return report

@@ -62,12 +62,7 @@ def sync(source: Image, dest: Destination, reporter: Reporter | None = None,
         _same(r, dest.records[k]) for k, r in source.records.items())
     if dry_run or (not puts and not deletes and same):
         return report
-    with dest.transaction() as tx:
-        for path, data in puts.items():
-            tx.write(path, data)
-        for path in deletes:
-            tx.delete(path)
-        tx.commit(source.records.values())
+    dest.commit(puts, deletes, source.records.values())
     dest.records = dict(source.records)
     return report
 
