@@ -81,13 +81,19 @@ def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=F
     # False: none); boot_files=True: main.py, boot.py and usetup.py at the
     # top of DIR land too. Read by start (their names would be qstrs here,
     # for good)
-    try:  # DIR locked (alone on the heap), then the state (no stage left if it fails)
-        o = run("start", run("dir", path), [pkg_or_list] if isinstance(pkg_or_list, str)
-                else pkg_or_list, index, ca, insecure, force, timeout, kw)
-    except OSError as e:
-        raise run("throw", None, e)
-    o = copy(o)
+    o = None
+    try:  # DIR locked (alone on the heap), then the state
+        o = run("dir", path)  # (DIR, the folders made for it)
+        o = run("start", o, [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list,
+                index, ca, insecure, force, timeout, kw)
+    except BaseException as e:
+        if type(o) is tuple:  # locked, but no state (a bad argument, no memory...)
+            close(*o)
+        if isinstance(e, OSError):
+            raise run("throw", None, e)
+        raise
     try:
+        o = copy(o)
         while o.step:
             try:
                 run(o.step, o)

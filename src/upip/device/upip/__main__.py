@@ -16,11 +16,8 @@ if type(args) is not int:
         else:  # list, uninstall
             upip.run("_api", args)
         args = 0
-    except upip.UpipError as e:
+    except (upip.UpipError, OSError) as e:  # (OSError: said in words by _api and throw)
         print("error: {!s}".format(e))  # (11 characters: no qstr)
-        args = 1
-    except OSError as e:  # (list, uninstall: in words, as an install's)
-        print("error: " + upip.load("throw").oserror(e))
         args = 1
     except MemoryError:
         print("error: out of memory")

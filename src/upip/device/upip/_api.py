@@ -32,12 +32,17 @@ at 2048 bytes a second once it has had S seconds.""")
 
 
 def run(args):
-    # micropython -m upip list|uninstall: args from argv
-    if args[0] == "list":
-        for d in installed(args[2].get("path")):
-            print(d[0], d[1])
-    else:
-        uninstall(args[1], args[2].get("path"))
+    # micropython -m upip list|uninstall: args from argv (an OSError said in
+    # words, as an install's)
+    try:
+        if args[0] == "list":
+            for d in installed(args[2].get("path")):
+                print(d[0], d[1])
+        else:
+            uninstall(args[1], args[2].get("path"))
+    except OSError as e:
+        from upip.throw import oserror
+        raise UpipError(oserror(e))
 
 
 def installed(path=None):

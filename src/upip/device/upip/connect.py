@@ -1,9 +1,8 @@
-# upip device client: the head of get's request: the URL parsed, the
-# connection made (over TLS with the context the step tls made), the
-# request sent and the answer's status line and headers read. Loaded by get
-# for each request and gone before the body comes: over HTTPS the TLS
-# context is on the heap too, and this code and the body's loop never are
-# at once.
+# upip device client: the start of get's request: the URL parsed, the
+# connection made (over TLS with the context the step tls made) and the
+# request sent; read reads the answer. A step of its own, loaded by get for
+# each request and gone before the answer comes: over HTTPS the TLS context
+# is on the heap too, and this code and read's never are at once.
 try:
     import select
     import socket
@@ -18,18 +17,11 @@ from upip import UpipError
 # Errors by name (see throw)
 _BAD_URL = const(13)
 _NO_HOST = const(14)
-_CLOSED = const(15)
 _TLS = const(21)
-_NOT_HTTP = const(26)
 
 
-def run(*args):
-    # run(o, url, t, readline) -> (s, poll, status, n, chunked, location):
-    # the socket, not blocking, and a poll of it; n: the body's
-    # Content-Length, -1 if none; t and readline: get's bounds and its way
-    # of reading a line within them. (The arguments unpacked into locals:
-    # parameter names would be qstrs.)
-    o, url, t, readline = args
+def run(o, url):
+    # -> (s, poll): the socket, which does not block now, and a poll of it
     # scheme://host[:port] up to j, the path from j: no copy of the path
     # lives through the handshake (it is long on PyPI)
     j = url.find("/", url.find(":") + 3)
@@ -70,31 +62,7 @@ def run(*args):
         s.setblocking(False)
         p = select.poll()
         p.register(s, select.POLLIN)
-        line = readline(s, p, t)
-        if not line:
-            raise UpipError(_CLOSED, url)
-        try:
-            if line[:5] != b"HTTP/":
-                raise ValueError
-            code = int(line[9:12])  # ("HTTP/1.1 200 OK")
-            n, chunked, loc = -1, 0, None
-            while True:
-                line = readline(s, p, t)
-                if not line or line == b"\r\n":
-                    break
-                i = line.find(b":")
-                k, v = line[:i].lower(), line[i + 1:].strip()
-                if k == b"content-length":
-                    n = int(v)
-                    if n < 0:
-                        raise ValueError
-                elif k == b"transfer-encoding" and b"chunked" in v.lower():
-                    chunked, n = 1, 0
-                elif k == b"location":
-                    loc = v.decode()
-        except ValueError:  # a status line or header that is no HTTP
-            raise UpipError(_NOT_HTTP, url)
-        return s, p, code, n, chunked, loc
+        return s, p
     except OSError as e:
         s.close()
         raise OSError(e.args[0] if e.args else 0, url)

@@ -17,7 +17,7 @@ import os
 from micropython import const
 
 from upip import UpipError
-from upip.core import remove, stat
+from upip.core import stat
 
 _WAIT = const(20)  # seconds a second writer waits for the first
 
@@ -71,6 +71,8 @@ def lock(path):
     # the firmware has, and its paths long strings: a new name, or a string
     # of 10 characters or fewer, would stay on the heap for the whole run.
     import time
+
+    import upip
     wait = _WAIT * 1000
     try:
         wait = int(float(os.getenv(b"UPIP_LOCK_WAIT".decode())) * 1000)
@@ -108,10 +110,10 @@ def lock(path):
         time.sleep_ms(50)
     try:  # (written aside, then renamed: a reader never sees it half written)
         with open(path + "/.upip-tx/owner", "wb") as f:
-            f.write(stamp("self").encode())
+            f.write(id("self"))
         os.rename(path + "/.upip-tx/owner", path + "/.upip-tx/pid")
-    except BaseException as e:
-        remove(path + "/.upip-tx")
+    except BaseException as e:  # (the stage is ours: dropped as close does, in any heap)
+        upip.close(path, ())
         if isinstance(e, OSError):  # (a full disk)
             raise OSError(e.args[0] if e.args else 0, path + ": cannot prepare it")
         raise
@@ -135,28 +137,29 @@ def read(path):
     return ""
 
 
-def stamp(name):
-    # "PID START" of the process name (a pid, or "self": this one) from
-    # /proc/PID/stat (fields 1 and 22), "" where there is none
+def id(name):
+    # The identity of the process name (a pid, or "self": this one) as a
+    # lock names its owner: b"PID START" from /proc/PID/stat (fields 1 and
+    # 22), b"" where there is none. (Named as a built-in: no new qstr.)
     try:
-        with open("/proc/{}/stat".format(name)) as f:
+        with open("/proc/{}/stat".format(name), "rb") as f:
             p = f.read()
     except OSError:
-        return ""
-    i = p.rfind(")") + 2  # (after the command's name, which may hold spaces)
+        return b""
+    i = p.rfind(b")") + 2  # (after the command's name, which may hold spaces)
     for _ in range(19):  # (found, not split: 52 strings would fill a small heap)
-        i = p.find(" ", i) + 1
-    return p[:p.find(" ")] + " " + p[i:p.find(" ", i)]
+        i = p.find(b" ", i) + 1
+    return p[:p.find(b" ")] + b" " + p[i:p.find(b" ", i)]
 
 
 def locked(value):
     # whether the process the owner line value names still runs (so holds
     # the lock): gone when /proc says so; alive when nothing can tell (no
     # /proc); a line naming no one is a board's, left by a reset
-    p = value.split()
+    p = value.encode().split()
     if not p:
         return False
-    s = stamp(p[0])
+    s = id(p[0].decode())
     if not s:
-        return not stamp("self")  # (no /proc: cannot tell)
+        return not id("self")  # (no /proc: cannot tell)
     return len(p) < 2 or s.split()[1] == p[1]

@@ -14,7 +14,6 @@ _NOWHERE = const(12)
 _STATUS = const(16)
 _HASH = const(18)
 _REDIRECTS = const(19)
-_TOO_BIG = const(27)
 # Bounds, the host's (DESIGN.md, "Bounds on the network"): each wait for the
 # server lasts at most o.timeout; once a body has had that long, it must
 # average _RATE bytes a second; a request (its redirects included) ends by
@@ -69,10 +68,10 @@ def request(o, url, path, count=_CAP):
     # GET url -> (the HTTP status, the body's sha256, its size), the body
     # saved as DIR + path (a 404 only returned for a document, "j"), at most
     # count bytes; nothing is kept (the inflate window comes next, and wants
-    # the heap as it was). Each request's head is connect's, its body read's:
-    # steps of their own, so their code is never on the heap at once; both
-    # wait for the server with wait and readline below, within the bounds t
-    # holds.
+    # the heap as it was). connect sends each request (and each redirect),
+    # read reads its answer: steps of their own, so their code is never on
+    # the heap at once; read waits for the server with wait and readline
+    # below, within the bounds t holds.
     import upip
     json = path == "/.upip-tx/j"
     if json:
@@ -80,26 +79,19 @@ def request(o, url, path, count=_CAP):
     w = int(o.timeout * 1000)  # (ms)
     t = [time.ticks_ms(), 4 * w + (0 if json else count // _RATE * 1000), w]  # start, end, wait
     for _ in range(6):
-        s, poll, code, n, chunked, loc = upip.run("connect", o, url, t, readline)
+        s, poll = upip.run("connect", o, url)
         try:
-            if code in (301, 302, 303, 307, 308) and loc:
-                s.close()
-                url = loc if "://" in loc else upip.load("url").join(url, loc)  # (relative)
-                if json:
-                    o.src = url
-                continue
-            if code == 404 and json:
-                return code, None, 0
-            if code != 200:
-                raise UpipError(_STATUS, url, code)
-            if n > count:
-                raise UpipError(_TOO_BIG, url, count)
-            return (code,) + upip.run("read", o, url, path, count, s, poll, t, n, chunked,
-                                      readline, wait)
+            code, sha, size, loc = upip.run("read", o, url, path, count, s, poll, t, json,
+                                            readline, wait)
         except OSError as e:
             raise OSError(e.args[0] if e.args else 0, url)
         finally:
             s.close()
+        if not loc:
+            return code, sha, size
+        url = loc if b"://" in loc.encode() else upip.load("url").join(url, loc)  # (relative)
+        if json:
+            o.src = url
     raise UpipError(_REDIRECTS, url)
 
 

@@ -26,27 +26,23 @@ def run(*args):
     import upip
     path, specs, index, ca, insecure, force, timeout, kw = args
     o = upip.Opts()
-    o.path, o.mkdir = path
-    try:
-        o.index = (index or "https://pypi.org/pypi").rstrip("/")
-        # (True: micropython-lib's, https://micropython.org/pi/v2, spelt out
-        # where it is used: its string would be an island all through the run)
-        modules = kw.pop(b"mip_index".decode(), True)  # (b"": no qstr)
-        o.main = kw.pop(b"boot_files".decode(), False)  # (main.py and the like)
-        if kw:
-            raise TypeError("unexpected keyword argument " + list(kw)[0])
-        o.modules = modules.rstrip("/") if type(modules) is str else modules or None
-        o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
-        o.pos = o.count = 0
-        o.name = o.target = o.range = o.flags = o.state = o.src = o.version = o.url = None
-        o.zip = None
-        o.sha256 = o.context = None  # (the dict, sized once)
-        with open(o.path + "/.upip-tx/q", "wb") as f:  # (a file: no list left on the heap)
-            for s in specs:
-                f.write(b"1\t" + s.encode() + b"\n")
-    except BaseException:  # (a bad argument, a full disk: DIR as it was)
-        upip.close(o.path, o.mkdir)
-        raise
+    o.path, o.mkdir = path  # (install closes the stage if this fails)
+    o.index = (index or "https://pypi.org/pypi").rstrip("/")
+    # (True: micropython-lib's, https://micropython.org/pi/v2, spelt out
+    # where it is used: its string would be an island all through the run)
+    modules = kw.pop(b"mip_index".decode(), True)  # (b"": no qstr)
+    o.main = kw.pop(b"boot_files".decode(), False)  # (main.py and the like)
+    if kw:
+        raise TypeError("unexpected keyword argument " + list(kw)[0])
+    o.modules = modules.rstrip("/") if type(modules) is str else modules or None
+    o.ca, o.insecure, o.force, o.timeout = ca, insecure, force, timeout
+    o.pos = o.count = 0
+    o.name = o.target = o.range = o.flags = o.state = o.src = o.version = o.url = None
+    o.zip = None
+    o.sha256 = o.context = None  # (the dict, sized once)
+    with open(o.path + "/.upip-tx/q", "wb") as f:  # (a file: no list left on the heap)
+        for s in specs:
+            f.write(b"1\t" + s.encode() + b"\n")
     o.step = "next"
     return o
 

@@ -23,18 +23,19 @@ def flush(path):
     j = path + "/.upip-tx/journal"
     try:
         for p in readlines(j):
-            if len(p) != 3 or p[0] == "root":
+            if len(p) != 3 or p[0].encode() == b"root":
                 continue
             op, i, rel = p
+            op = op.encode()  # (compared as bytes: "root" and the like would be qstrs)
             t = path + "/" + rel
-            if op == "mkdir":
+            if op == b"mkdir":
                 os.mkdir(t)
                 continue
             if stat(t):
                 if stat(t) & 0x4000:
                     raise UpipError("{} is a directory in the image".format(t))
                 os.rename(t, path + "/.upip-tx/o" + i)
-            if op == "put":
+            if op == b"put":
                 os.rename(path + "/.upip-tx/n" + i, t)
         if stat(j):
             os.rename(j, path + "/.upip-tx/committed")
@@ -42,7 +43,7 @@ def flush(path):
         rollback(path)
         raise
     for p in readlines(path + "/.upip-tx/committed"):
-        rel = p[2] if len(p) == 3 and p[0] == "del" else ""
+        rel = p[2] if len(p) == 3 and p[0].encode() == b"del" else ""
         while "/" in rel:
             rel = rel[:rel.rfind("/")]
             try:
@@ -52,9 +53,10 @@ def flush(path):
     remove(path + "/.upip-tx")
 
 
-def backwards(path):
+def reversed(path):
     # the lines of a records-style file, last first, split at tabs (none if
-    # it is missing), read from the end 512 bytes at a time
+    # it is missing), read from the end 512 bytes at a time (named as the
+    # built-in: no new qstr)
     try:
         f = open(path, "rb")
     except OSError:
@@ -79,25 +81,26 @@ def backwards(path):
 def rollback(path):
     # the journal's moves undone, last first
     roots = []
-    for p in backwards(path + "/.upip-tx/journal"):
+    for p in reversed(path + "/.upip-tx/journal"):
         if len(p) != 3:
             continue
         op, i, rel = p
-        if op == "root":
+        op = op.encode()
+        if op == b"root":
             roots.append(rel)
             continue
         t = path + "/" + rel
-        if op == "tree":  # a folder the host staged whole
+        if op == b"tree":  # a folder the host staged whole
             if stat(t) and not stat(path + "/.upip-tx/t" + i):
                 os.rename(t, path + "/.upip-tx/t" + i)
             continue
-        if op == "mkdir":
+        if op == b"mkdir":
             try:
                 os.rmdir(t)
             except OSError:
                 pass
             continue
-        if op == "put" and not stat(path + "/.upip-tx/n" + i) and stat(t):
+        if op == b"put" and not stat(path + "/.upip-tx/n" + i) and stat(t):
             os.remove(t)
         if stat(path + "/.upip-tx/o" + i):
             os.rename(path + "/.upip-tx/o" + i, t)
