@@ -2,21 +2,23 @@
 
     python benchmarks/stress.py [--runs-host 100] [--runs-uninstall 100]
                                 [--runs-device 50] [--pairs 20] [--seed 1] [--json]
+                                [--only host|device]
 
 Serves benchmarks/packages.py (40 packages, three releases each) on 127.0.0.1
 and, for each scenario, starts from the same image, runs one command as a
 user would, and SIGKILLs it after a delay drawn uniformly from [0, T], T being
 how long the command takes when left alone. The next writer then recovers the
 image (for the host, the lock taken by ``Image.locked``; for the device, its
-next ``micropython -m upip list``) and the image is compared, file by file and
-with its records, with the image before and the image after:
+next writer, ``micropython -m upip uninstall`` of a package that is not there:
+a list reads, and never touches a stage) and the image is compared, file by
+file and with its records, with the image before and the image after:
 
 * host upgrade: 30 packages from 1.0.0 to 1.2.0 (``upip install -U``);
 * host uninstall: 30 packages;
 * device upgrade: 5 packages, by the device client on the unix port;
 * concurrent pairs: two host installs of different packages into one image at
-  once; each pair ends with both in the image, or one refused in one line
-  naming the other, or something else (data lost).
+  once, and two device installs; each pair ends with both in the image, or one
+  refused in one line naming the other, or something else (data lost).
 
 Prints a table of outcomes: "before", "after", "other" (anything else is a
 failure of the project's atomicity promise).
@@ -159,24 +161,34 @@ class Stress:
         return self.scenario(old, lambda t: (
             [mp, "-m", "upip", "install", "-p", str(t), "-i", self.server.json_url,
              "--no-mip-index", *(f"{n}==1.2.0" for n in chosen)], env), runs,
-            lambda t: subprocess.run([mp, "-m", "upip", "list", "-p", str(t)], env=env,
+            lambda t: subprocess.run([mp, "-m", "upip", "uninstall", "-p", str(t),
+                                      "micropython-not-installed"], env=env,
                                      capture_output=True))
 
     def host_recover(self, target: Path) -> None:
         with Image.locked(target):
             pass
 
-    def pairs(self, runs: int) -> Counter[str]:
+    def pairs(self, runs: int, device: bool = False) -> Counter[str]:
         outcomes: Counter[str] = Counter()
         first, second = self.names[:3], self.names[20:23]
+        env = self.env
+        if device:
+            env = {**self.env, "MICROPYPATH": os.pathsep.join([str(DEVICE), ".frozen"])}
         for n in range(runs):
             target = self.work / f"pair{n}"
-            procs = [subprocess.Popen(self.upip("install", "-q", "-p", str(target), "-i",
-                                                self.server.json_url, *names),
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True, env=self.env)
+
+            def command(names: list[str], target: Path = target) -> list[str]:
+                if device:
+                    return [micropython_command() or "micropython", "-m", "upip", "install",
+                            "-p", str(target), "-i", self.server.json_url, "--no-mip-index",
+                            *names]
+                return self.upip("install", "-q", "-p", str(target), "-i",
+                                 self.server.json_url, *names)
+            procs = [subprocess.Popen(command(names), stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True, env=env)
                      for names in (first, second)]
-            results = [(p.wait(), p.stderr.read() if p.stderr else "") for p in procs]
+            results = [(p.wait(), p.stdout.read() if p.stdout else "") for p in procs]
             records = set(Image.open(target).records)
             wanted = {n.lower() for n in first + second}
             if all(code == 0 for code, _ in results) and wanted <= records:
@@ -198,6 +210,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", choices=["host", "device"], default=None,
+                        help="run only the host's or only the device's scenarios")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="upip-stress-") as tmp:
         stress = Stress(Path(tmp), args.seed)
@@ -207,11 +221,17 @@ def main() -> None:
                 ("host upgrade, 30 packages", stress.host_upgrade, args.runs_host),
                 ("host uninstall, 30 packages", stress.host_uninstall, args.runs_uninstall),
                 ("device upgrade, 5 packages", stress.device_upgrade, args.runs_device)):
+            if args.only and not label.startswith(args.only):
+                continue
             outcome = run(count)
             outcome.pop("(seconds a run)", None)
             results[label] = dict(outcome)
             seconds[label] = stress.last_duration
-        results["concurrent host installs (pairs)"] = dict(stress.pairs(args.pairs))
+        if args.only != "device":
+            results["concurrent host installs (pairs)"] = dict(stress.pairs(args.pairs))
+        if args.only != "host":
+            results["concurrent device installs (pairs)"] = dict(
+                stress.pairs(args.pairs, device=True))
         stress.server.stop()
     if args.json:
         print(json.dumps({"outcomes": results, "seconds_a_run": seconds}, indent=2))
@@ -230,9 +250,11 @@ def main() -> None:
                       f"{seconds[label]:.2f}")
     console = Console(width=max(Console().width, 100))
     console.print(table)
-    pairs = results["concurrent host installs (pairs)"]
-    console.print(f"concurrent host installs, {sum(pairs.values())} pairs: " + ", ".join(
-        f"{k}: {v}" for k, v in sorted(pairs.items())), highlight=False)
+    for label, pairs in results.items():
+        if label.startswith("concurrent"):
+            console.print(f"{label.replace(' (pairs)', '')}, {sum(pairs.values())} pairs: " +
+                          ", ".join(f"{k}: {v}" for k, v in sorted(pairs.items())),
+                          highlight=False)
 
 
 if __name__ == "__main__":

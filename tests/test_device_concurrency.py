@@ -102,6 +102,19 @@ def test_two_device_installs_keep_both(device: Device, index: IndexServer, lib: 
     assert not (lib / STAGE_NAME).exists()
 
 
+def test_two_device_installs_into_a_new_folder(device: Device, index: IndexServer,
+                                               tmp_path: Path) -> None:
+    """Was (with the lock): "error 17 (errno)" when both made DIR at once."""
+    for n in range(5):
+        lib = tmp_path / f"new{n}" / "lib"
+        runs = [start_device(device, lib, index, spec)
+                for spec in ("micropython-fx-app", "micropython-fxalias")]
+        for run in runs:
+            finished(run)
+        assert records(lib) == {"micropython-fx-app", "micropython-fx-base",
+                                "micropython-fxalias"}, n
+
+
 def test_a_device_install_that_cannot_wait_names_the_other(device: Device, index: IndexServer,
                                                           lib: Path) -> None:
     index.fault(JSON, "stall", 2, times=1)

@@ -52,8 +52,13 @@ def mount(path):
     while p and not stat(p) & 0x4000:
         made.append(p)
         p = p[:p.rfind("/")]
-    for p in reversed(made):
-        os.mkdir(p)
+    for p in made[::-1]:
+        try:
+            os.mkdir(p)
+        except OSError:  # another writer made it first: fine, but not ours to remove
+            if not stat(p) & 0x4000:
+                raise
+            made.remove(p)
     try:
         lock(path)
     except BaseException:  # (refused, interrupted, or a full disk)
