@@ -2,7 +2,7 @@
 manifests (and github:/gitlab:/codeberg: specs), PyPI with ranges, relative
 file URLs and py3-none-any wheels, and the firmware's own modules.
 
-As in test_device.py, every case runs ``micropython -m upip`` on the real unix
+As in test_device_install.py, every case runs ``micropython -m upip`` on the real unix
 port against a real HTTP server on 127.0.0.1 that serves a tree written here
 (a mip index as micropython-lib's build.py lays it out, package.json folders,
 PyPI's JSON API), then imports what was installed on the same MicroPython.
@@ -309,7 +309,7 @@ def test_single_py_file_url(device: Device, sources: object, tmp_path: Path) -> 
 
 def test_mip_boot_files_and_type_stubs_stay_out(any_device: Device, sources: object,
                                                  tmp_path: Path) -> None:
-    # as from PyPI (test_device.py): a mip package's main.py and .pyi never
+    # as from PyPI (test_device_install.py): a mip package's main.py and .pyi never
     # land unless asked (main.py) or at all (.pyi)
     files = {"main.py": b"import fxmain\n", "fxmain.py": b"OK = 1\n", "fxmain.pyi": b"OK: int\n"}
     src = sources(mip=[MipPackage("fxmain", "1.0", files)])  # type: ignore[operator]

