@@ -120,3 +120,27 @@ def test_recovery_removes_folders_a_committed_uninstall_emptied(
     code, _, err = upip("uninstall", "-p", str(lib), "nothing-here")
     assert code == 1 and "'nothing-here' is not installed" in err
     assert not (lib / "fxpkg").exists() and not stage.exists()
+
+
+def test_the_owner_line_is_never_seen_half_written(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader that finds the lock reads either no owner yet (and waits) or
+    the whole line: it is written aside and renamed in, never written in place
+    (an empty owner would read as a dead one, and a live lock be recovered)."""
+    from upip.image_lock import ImageLock
+
+    written: list[str] = []
+    real = Path.write_text
+
+    def write_text(self: Path, data: str, *args: object, **kwargs: object) -> int:
+        written.append(self.name)
+        return real(self, data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+    lock = ImageLock(tmp_path / "lib", wait=0).acquire()
+    try:
+        assert written and "pid" not in written
+        assert (tmp_path / "lib" / STAGE_NAME / "pid").read_text() == owner_text()
+        assert alive((tmp_path / "lib" / STAGE_NAME / "pid").read_text())
+    finally:
+        lock.release()

@@ -122,8 +122,10 @@ class ImageLock:
                 raise ImageError(str(self.root),
                                  f"cannot prepare it: {exc.strerror or exc}") from None
         self.held = True
-        try:
-            (self.stage / OWNER_NAME).write_text(owner_text())
+        try:  # written aside and renamed in: a reader never sees it half written
+            aside = self.stage / f"{OWNER_NAME}.{os.getpid()}"
+            aside.write_text(owner_text())
+            os.rename(aside, self.stage / OWNER_NAME)  # (a fresh stage: nothing to replace)
         except OSError as exc:
             self.release()
             raise ImageError(str(self.root), f"cannot prepare it: {exc.strerror or exc}") from None
