@@ -17,14 +17,14 @@ from pathlib import Path
 from .errors import NotInstalled, UpipError
 from .fetch import default_cache_dir, sha256_hex
 from .fields import Record, field
-from .firmware import provided, shim, shims_needed, top_modules
+from .firmware import provided, prune, shim, shims_needed, top_modules
 from .http import HttpClient
 from .image import Change, Destination, Image
 from .options import DEFAULT_TARGET, Options
 from .portable import BOOT_FILES, CompileCheck, boot_files
 from .records import DistRecord, FileRecord
 from .report import Reporter
-from .resolve import Provider, Resolved, prune, resolve
+from .resolve import Provider, Resolved, resolve
 from .results import InstallReport, Item
 from .session import Loaded, Session, installed_candidate
 from .shadow import shadowing

@@ -434,31 +434,6 @@ def _straight(requirements: list[Requirement], provider: Provider,
     return list(pins.values()) if fits else None
 
 
-def prune(resolved: list[Resolved], edges: Mapping[Candidate, Iterable[str]],
-          dropped: Iterable[str]) -> tuple[list[Resolved], dict[str, str]]:
-    """The resolved set without the ``dropped`` keys and what only they pulled
-    in: what the requested projects reach without passing through a dropped
-    one. Returns (kept, {left-out key: a dropped key that pulled it in})."""
-    dropped = set(dropped)
-    if not dropped:
-        return resolved, {}
-    by_key = {r.cand.key: r for r in resolved}
-    keep: set[str] = set()
-    todo = [key for key, res in by_key.items() if res.requested]
-    while todo:
-        key = todo.pop()
-        if key in keep or key in dropped or key not in by_key:
-            continue
-        keep.add(key)
-        todo += edges.get(by_key[key].cand, ())
-    left_out = {}
-    for key in sorted(by_key.keys() - keep - dropped):
-        pulled_by = [d for d in sorted(dropped) if d in by_key
-                     and key in edges.get(by_key[d].cand, ())]
-        left_out[key] = pulled_by[0] if pulled_by else sorted(dropped)[0]
-    return [r for r in resolved if r.cand.key in keep], left_out
-
-
 def _explain(causes: Iterable[Any], provider: Provider) -> UpipError:
     causes = list(causes)
     first = causes[0].requirement
