@@ -611,3 +611,35 @@ def test_owners_lists_every_dist_owning_a_path(tmp_path: Path) -> None:
         record("Two", "1", shared), record("one", "1", {**shared, "one.py": b"1\n"})])
     owners = Image.open(root).owners()
     assert owners == {"shared.py": ["one", "two"], "one.py": ["one"]}
+
+
+def test_an_undo_cut_short_and_run_again_loses_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit killed at any move, then its undo killed at any of its own
+    moves, then the next writer: the image is the old one, every file of it."""
+    import upip.transaction
+
+    cases, gone = 0, str(dead_pid())
+    for n in range(1, 10):
+        for m in itertools.count(1):
+            root = tmp_path / f"run{n}-{m}" / "lib"
+            populate(root)
+            before = snapshot(root)
+            assert crash_during_commit(root, monkeypatch, n)
+            with monkeypatch.context() as mp:
+                mp.setattr(upip.transaction.os, "replace",
+                           FailOnCall(m, KeyboardInterrupt()))
+                try:
+                    upip.transaction._rollback(root, root / STAGE_NAME)
+                    cut = False
+                except KeyboardInterrupt:
+                    cut = True
+            if cut:
+                (root / STAGE_NAME / "pid").write_text(gone)
+                with Image.locked(root, CollectingReporter()):  # the next writer
+                    pass
+            assert snapshot(root) == before, f"a commit killed at move {n}, its undo at {m}"
+            cases += 1
+            if not cut:
+                break
+    assert cases > 20

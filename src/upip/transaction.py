@@ -267,7 +267,10 @@ def _rollback(root: Path, stage: Path) -> None:
                 target.rmdir()
             continue
         if op == "put" and not new.exists() and os.path.lexists(target):
-            target.unlink()
+            # the new file went in: back to the stage, not deleted, so that
+            # an undo cut short and run again never takes the old file it
+            # has put back for the new one
+            os.replace(target, new)
         if os.path.lexists(old):
             os.replace(old, target)
     shutil.rmtree(stage, ignore_errors=True)
