@@ -25,7 +25,7 @@ NOT_ON_THE_DEVICE = {"bluetooth", "string"}
 
 
 # const() names that are no error: bounds, and what update.sort() answers
-NOT_ERRORS = {"_BIG", "_WAIT", "_RATE", "_CAP", "_PKG_INFO", "_EGG_PKG_INFO", "_REQUIRES",
+NOT_ERRORS = {"_BIG", "_WAIT", "_RATE", "_CAP", "_ROOM", "_PKG_INFO", "_EGG_PKG_INFO", "_REQUIRES",
               "_TOP_LEVEL", "_FILE", "_DROPPED", "_BUILD"}
 
 

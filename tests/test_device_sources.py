@@ -683,17 +683,17 @@ def test_help_names_the_sources(device: Device) -> None:
 
 
 def test_default_mip_index_is_micropython_libs(device: Device, tmp_path: Path) -> None:
-    # (no network here: what start lists for get to fetch, with the default index)
+    # (no network here: what next lists for get to fetch, with the default index)
     (tmp_path / ".upip-tx").mkdir()
-    code = (f"import upip.next as n, upip.start as s\nclass O: pass\no = O()\n"
+    code = (f"import upip.next as n\nclass O: pass\no = O()\n"
             f"o.path = {str(tmp_path)!r}\n"
             "o.modules, o.index, o.url, o.target, o.range, o.step = (True, "
-            "'https://pypi.org/pypi', None, None, None, 'start')\n"
-            "o.name = 'aioble'\no.state = n.parse('1\\taioble', o)[3]\ns.run(o)\nprint(o.step)\n"
+            "'https://pypi.org/pypi', None, None, None, 'next')\n"
+            "o.name = 'aioble'\no.state = n.parse('1\\taioble', o)[3]\nn.write(o)\nprint(o.step)\n"
             f"print(open({str(tmp_path / '.upip-tx' / 'u')!r}).read())")
     result = device.run(code)
     assert lines(result) == [
-        "tls", "m\thttps://micropython.org/pi/v2/package/6/aioble/latest.json",
+        "get", "m\thttps://micropython.org/pi/v2/package/6/aioble/latest.json",
         "m\thttps://micropython.org/pi/v2/package/py/aioble/latest.json",
         "p\thttps://pypi.org/pypi/micropython-aioble/json", "n\thttps://pypi.org/pypi/aioble/json",
         ""], result.stderr

@@ -4,15 +4,18 @@
 # MicroPython code (>= 1.20): no f-strings, no typing. The heap is the
 # budget, so:
 # - an install is a chain of steps, each a module of its own with one
-#   function, run(o), that sets o.step to the step after it (start; then
-#   for each package next, start again (the URLs of its document), get,
+#   function, run(o), that sets o.step to the step after it (dir and
+#   start; then for each package next (which lists the URLs of its
+#   document), get,
 #   json, get, deflate, unpack, update, add; zip instead of deflate and
 #   unpack for a wheel; range after json for a range; from the mip index
-#   or a package.json get, [index, get,] mip, fetch, add; one .py file:
-#   get, add; then next again; check, store and sync commit; over HTTPS,
-#   tls comes before each get and makes its context). This module, which
-#   stays for the whole run, only loads each step, runs it and drops it
-#   again (run() below), so only one step's code is ever on the heap;
+#   or a package.json get, [index, get,] mip, get, add; one .py file:
+#   get, add; then next again; check, store and sync commit; each request
+#   get asks is made by connect and read, which go back to get; over
+#   HTTPS, tls comes before a package's first connect and makes its
+#   context). This module, which stays for the whole run, only loads each
+#   step, runs it and drops it again (run() below), so only one step's
+#   code is ever on the heap;
 # - nothing that grows with the releases of a project or the files of a
 #   package or of the image stays on the heap: steps stream what they read
 #   and keep their lists in the stage, read again when needed;
@@ -104,6 +107,9 @@ def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=F
                 raise run("throw", o, e)
     finally:
         if o.step:
+            r = o.request  # (one cut short between connect and read: its socket)
+            if r and len(r) > 7 and r[7]:
+                r[7].close()
             close(o.path, o.mkdir)
 
 
@@ -120,8 +126,10 @@ def copy(o):
 
 def close(path, mkdir):
     # Drop the stage (flat: files only) and the folders made for DIR. Here,
-    # not in a module: it must work in a heap too full to load one.
+    # not in a module: it must work in a heap too full to load one (what
+    # the failed step left is collected first).
     import os
+    gc.collect()
     path += "/.upip-tx"
     try:
         for e in os.ilistdir(path):

@@ -1,5 +1,5 @@
 # upip device client: the step that adds a package to the stage's new
-# records (after update for PyPI's, fetch for the mip index's and
+# records (after update for PyPI's, get for the mip index's and
 # package.json's, get for one file, which it stages): its files (the stage's "f": slot,
 # path in the image, sha256, size) and its dependencies (the stage's "r":
 # the queue's flag and spec, the records' requirement), queued. The

@@ -1,14 +1,13 @@
-# upip device client: the start of get's request: the URL parsed, the
-# connection made (over TLS with the context the step tls made) and the
-# request sent; read reads the answer. A step of its own, loaded by get for
-# each request and gone before the answer comes: over HTTPS the TLS context
-# is on the heap too, and this code and read's never are at once.
+# upip device client: the step after get (and after read, for a
+# redirect): the start of the request get asked (o.request), the URL
+# parsed, the connection made (over TLS with the context the step tls made)
+# and the request sent; the step read reads the answer. Steps of their own:
+# over HTTPS the TLS context is on the heap too, and this code, read's and
+# get's never are at once.
 try:
-    import select
     import socket
 except ImportError:  # firmware before 1.20 (names as bytes: no qstr where unused)
     socket = __import__(b"usocket".decode())
-    select = __import__(b"uselect".decode())
 
 from micropython import const
 
@@ -20,10 +19,12 @@ _NO_HOST = const(14)
 _TLS = const(21)
 
 
-def run(o, url):
-    # -> (s, poll): the socket, which does not block now, and a poll of it
-    # scheme://host[:port] up to j, the path from j: no copy of the path
-    # lives through the handshake (it is long on PyPI)
+def run(o):
+    # -> the socket, which does not block now, as o.request's last item
+    # (o.step "read"); or, for the first request over HTTPS, o.step "tls",
+    # which makes o.context and comes back here. scheme://host[:port] up to j, the path from j:
+    # no copy of the path lives through the handshake (it is long on PyPI)
+    url = o.request[0]
     j = url.find("/", url.find(":") + 3)
     if j < 0:
         url += "/"
@@ -40,9 +41,9 @@ def run(o, url):
         if not port.isdigit():
             raise UpipError(_BAD_URL, url)
         port = int(port)
-    if proto == "https:" and not o.context:  # (redirected from http)
-        import upip
-        upip.run("tls", o)
+    if proto == "https:" and not o.context:
+        o.step = "tls"
+        return
     try:
         ai = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
     except OSError:
@@ -60,9 +61,8 @@ def run(o, url):
         s.write("GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n"
                 "User-Agent: upip-device\r\n\r\n".format(url[j:], a).encode())
         s.setblocking(False)
-        p = select.poll()
-        p.register(s, select.POLLIN)
-        return s, p
+        o.request[7] = s
+        o.step = "read"
     except OSError as e:
         s.close()
         raise OSError(e.args[0] if e.args else 0, url)

@@ -23,7 +23,8 @@ _WAIT = const(20)  # seconds a second writer waits for the first
 
 
 def run(path):
-    # the step before start: mount(path), alone on the heap
+    # the first step of an install: mount(path), alone on the heap (start
+    # then makes the state of the run)
     return mount(path)
 
 

@@ -9,7 +9,7 @@ from upip import UpipError
 
 def run(o):
     # (o.state: b"i", then the package's sources) -> o.state, o.name,
-    # o.target; o.step "get" (over HTTPS, "tls" first)
+    # o.target; o.step "get"
     import upip
     scan = upip.load("scan").run
     o.state = o.state[1:]
@@ -84,5 +84,3 @@ def index(o, scan):
                     "/{}/{}.json\n".format(o.name, o.target).encode())
         else:
             f.write(rest)
-    if rest[2:8] == b"https:" if not found else m[:6] == "https:":
-        o.step = "tls"

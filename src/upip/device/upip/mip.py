@@ -19,9 +19,9 @@ _RESERVED = const(24)
 
 
 def run(o):
-    # -> o.version, and o.step "fetch" (the files)
+    # -> o.version, and o.step "get" (the files)
     from upip.scan import run as scan
-    o.step = "fetch"
+    o.step = "get"
     try:
         parse(o, scan)
     except ValueError:

@@ -1,6 +1,6 @@
 # upip device client: the step that picks the next package to install
-# (breadth-first over dependencies, each package once), and reads
-# requirements.
+# (breadth-first over dependencies, each package once) and lists the URLs
+# of its document; and reads requirements.
 import upip
 from upip import UpipError
 from upip.core import dists, norm
@@ -8,9 +8,9 @@ from upip.core import dists, norm
 
 def run(o):
     # The next package to install: o.name, o.target (a pin), o.range,
-    # o.flags, o.state (its sources, in turn: see start.write), o.url (a
-    # package.json spec, its @REF kept) set; o.step "start", which lists
-    # the URLs of its document; or, when none is left, o.step "check"
+    # o.flags, o.state (its sources, in turn: see write), o.url (a
+    # package.json spec, its @REF kept) set, the URLs of its document
+    # listed (write), o.step "get"; or, when none is left, o.step "check"
     # (then store, the commit). The queue is read from the top each time; the names before
     # o.pos were taken (or found installed) already. A queue line: 1
     # (asked for), 0 (a dependency: the bare-name rule) or 2 (a PyPI
@@ -44,7 +44,7 @@ def run(o):
                 continue
             o.name, o.target, o.range, o.flags, o.state = name, pin, rng, flags, state
             o.url, o.version = url, None  # (get fetches the document first)
-            o.step = "start"
+            write(o)
             return
     # (the last package's strings go before the commit's code comes in)
     o.name = o.target = o.range = o.version = o.url = o.sha256 = o.src = o.state = None
@@ -54,7 +54,7 @@ def run(o):
 def parse(line, o):
     # A queue line -> (name, pin, range, sources, url), or None when its
     # marker says it is not for MicroPython. Sources (bytes, see
-    # start.write): a
+    # write): a
     # bare name, the mip index, then PyPI's micropython-NAME, then NAME; a
     # PyPI package's dependency (a 2 first), NAME, then micropython-NAME;
     # mip:NAME and pypi:NAME, one source; a micropython-NAME stays on PyPI;
@@ -86,32 +86,12 @@ def parse(line, o):
 
 def split(s):
     # A requirement -> (name, pin, range), or None when its marker says it
-    # is not for MicroPython. Markers: == and != joined by and/or. Parsed
-    # as bytes (b"..." is no qstr).
-    import sys
+    # is not for MicroPython (the module marker tells, loaded only then).
+    # Parsed as bytes (b"..." is no qstr).
     s = s.strip().encode()
     i = s.find(b";")
     if i >= 0:
-        env = {b"implementation_name": b"micropython",
-               b"platform_python_implementation": b"MicroPython",
-               b"python_version": b"3.4", b"sys_platform": sys.platform.encode(),
-               b"extra": b""}
-        ok = False
-        for alt in s[i + 1:].split(b" or "):
-            good = True
-            for c in alt.split(b" and "):
-                c = c.strip().strip(b"()")
-                for op in (b"==", b"!="):
-                    j = c.find(op)
-                    if j > 0:
-                        a, b = c[:j].strip(), c[j + 2:].strip().strip(b"'\"")
-                        if a[:1] in b"'\"":
-                            a, b = b, a.strip(b"'\"")
-                        if a in env:
-                            good = good and ((env[a] == b) == (op == b"=="))
-                        break
-            ok = ok or good
-        if not ok:
+        if not upip.run(b"marker".decode(), s[i + 1:]):  # (b"": no qstr unless loaded)
             return None
         s = s[:i].strip()
     i = 0
@@ -127,3 +107,35 @@ def split(s):
     if rest[:2] == b"==" and b"," not in rest and b"*" not in rest:
         return name, rest[2:].strip().decode(), None
     return name, None, rest.decode() or None
+
+
+def write(o):
+    # The URLs get tries for the package's document, in the stage's "u" (a
+    # line: the kind, a tab, the URL), from o.state (bytes, a letter a
+    # source): m, the mip index's VARIANT/NAME/{VERSION|latest}.json, the
+    # .mpy variant first (i: its index.json first, for a range: the step
+    # index then lists the one it takes); p and n, PyPI's JSON API for
+    # micropython-NAME and NAME (a pin: /NAME/VER/json first, mirrors may
+    # not serve it); u, a package.json; f, one file. Then o.step "get".
+    # (Each literal is an object on the heap while this step runs: few, and
+    # "py", "latest" and the like are the firmware's qstrs.)
+    import sys
+    v = getattr(sys.implementation, "_mpy", 0)
+    m = o.modules if o.modules is not True else "https://micropython.org/pi/v2"
+    o.step = "get"
+    with open(o.path + "/.upip-tx/u", "wb") as f:
+        for t in o.state:
+            if t == 109:  # m
+                if o.range:
+                    f.write("i\t{}/index.json\n".format(m).encode())
+                    continue
+                for v in ([str(v & 0xff)] if v else []) + ["py"]:
+                    f.write("m\t{}/package/{}/{}/{}.json\n".format(
+                        m, v, o.name, o.target or "latest").encode())
+            elif t == 112 or t == 110:  # p n
+                for v in ["/" + o.target, ""] if o.target else [""]:
+                    f.write("{}\t{}/{}{}{}/json\n".format(
+                        chr(t), o.index, "micropython-" if t == 112 else "", o.name, v).encode())
+            else:  # u f
+                url = upip.load("url")
+                f.write((chr(t) + "\t" + url.run(*url.split(o.url)) + "\n").encode())

@@ -1,31 +1,75 @@
-# upip device client: the answer to get's request (connect sent it): its
-# status line and headers, and its body, saved into the stage and hashed on
-# the way, within get's bounds. A step of its own: connect's code is gone
-# (over HTTPS the TLS context and the socket's state are on the heap too).
+# upip device client: the step after connect: the answer to the request
+# get asked (o.request; connect sent it): its status line and headers, and
+# its body, saved into the stage and hashed on the way, within get's
+# bounds; then back to get with the answer, or, for a redirect, to connect
+# again. A step of its own: connect's code and get's are gone (over HTTPS
+# the TLS context and the socket's state are on the heap too).
 import time
 
 from micropython import const
 
 from upip import UpipError
 
+try:
+    import select
+except ImportError:  # firmware before 1.20 (its name as bytes: no qstr where unused)
+    select = __import__(b"uselect".decode())
+
 # Errors by name (see throw)
 _CLOSED = const(15)
 _STATUS = const(16)
 _CUT_SHORT = const(17)
+_REDIRECTS = const(19)
 _NOT_HTTP = const(26)
 _TOO_BIG = const(27)
 _TOO_SLOW = const(28)
 
 
-def run(*args):
-    # run(o, url, path, count, s, poll, t, json, readline, wait) -> (status,
-    # the body's sha256, its size, a redirect's location): the answer from
-    # s (poll: of it) within the bounds t holds (readline and wait: get's);
-    # the body, of a 200, saved as DIR + path, at most count bytes (a 404
-    # of a document, json, and a redirect are returned, without their body;
-    # other statuses are errors). (The arguments unpacked into locals:
-    # parameter names would be qstrs.)
-    o, url, path, count, s, poll, t, json, readline, wait = args
+def run(o):
+    # o.request: [url, path, count, when it began and how long it may
+    # take (ms), the redirects followed, get's pos, the socket connect
+    # made] (get.request). The answer from the socket (closed after),
+    # within those bounds, each wait at
+    # most o.timeout: a 200's body saved as DIR + path, at most count
+    # bytes, then o.request = [the status, the body's sha256, its size,
+    # pos] (a 404 of a document, "j", without its body; other statuses are
+    # errors), o.step "get"; a redirect, o.step "connect" again (o.request
+    # naming its URL; o.src too for a document). An OSError gets the URL as
+    # its second argument.
+    r = o.request
+    url = r[0]
+    s, r[7] = r[7], None
+    try:
+        poll = select.poll()
+        poll.register(s, select.POLLIN)
+        t = [r[3], r[4], int(o.timeout * 1000)]  # start, length, wait (ms)
+        code, sha, size, loc = read(o, url, r[1], r[2], s, poll, t)
+    except OSError as e:
+        raise OSError(e.args[0] if e.args else 0, url)
+    finally:
+        s.close()
+    if not loc:
+        o.request = [code, sha, size, r[6]]
+        o.step = "get"
+        return
+    if b"://" not in loc.encode():  # (relative)
+        import upip
+        loc = upip.load("url").join(url, loc)
+    r[5] += 1
+    if r[5] > 5:
+        raise UpipError(_REDIRECTS, loc)
+    r[0] = loc
+    if r[1] == "/.upip-tx/j":
+        o.src = loc
+    o.step = "connect"
+
+
+def read(o, url, path, count, s, poll, t):
+    # -> (status, the body's sha256, its size, a redirect's location): the
+    # answer from s (poll: of it) within the bounds t holds (start,
+    # length, wait; read's helpers below). (Names the firmware has: no
+    # qstr.)
+    json = path == "/.upip-tx/j"
     line = readline(s, poll, t)
     if not line:
         raise UpipError(_CLOSED, url)
@@ -99,3 +143,27 @@ def run(*args):
                     time.ticks_ms(), t[0]) > t[1]:  # (i // 125 * 256: 2048 bytes a second)
                 raise UpipError(_TOO_SLOW, url, size, i // 1000)
     return code, binascii.hexlify(sha.digest()).decode(), size, None
+
+
+def wait(poll, t):
+    # Wait for the server (poll: of the socket, which does not block): at
+    # most t[2] ms (o.timeout), and not past the request's end (t: its
+    # start, its length in ms, ...). (The parameters' names are the
+    # firmware's: no qstr.)
+    i = t[1] - time.ticks_diff(time.ticks_ms(), t[0])
+    if i <= 0 or not poll.poll(min(i, t[2])):
+        raise OSError(110)  # timed out
+
+
+def readline(s, poll, t):
+    # the next line from s (not blocking); b"" at the end. (A line stops at
+    # 1 KB too, but is read unbounded: readline(n) allocates n bytes first.)
+    line = b""
+    while True:
+        k = s.readline()
+        if k is None:  # nothing yet
+            wait(poll, t)
+            continue
+        line += k
+        if not k or line[-1:] == b"\n" or len(line) >= 1024:
+            return line

@@ -4,7 +4,7 @@
 # sync the folder they commit into.
 #
 # Errors by name: the steps that hold big buffers (get, deflate, inflate,
-# unpack, zip, fetch, mip, tls) raise UpipError(_NAME, what it names...),
+# unpack, zip, mip, tls) raise UpipError(_NAME, what it names...),
 # whose words are here, loaded only when one happens (on the step's heap
 # they would stay for the whole step). Each module defines the const()
 # names it raises, with the numbers below: an underscore-prefixed const

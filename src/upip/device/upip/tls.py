@@ -1,8 +1,9 @@
-# upip device client: the step before a get over HTTPS, which makes its TLS
-# context (o.context). A step of its own: the context (1.7 KB on 32-bit) is
-# the biggest block an install allocates and the CA file the next, so both
-# come while the heap holds neither get's code nor a socket, and this code
-# is gone before the handshake.
+# upip device client: the step connect sends first when a package's first
+# request is over HTTPS, which makes the TLS context (o.context). A step of
+# its own: the context (1.7 KB on 32-bit) is the biggest block an install
+# allocates and the CA file the next, so both come while the heap holds no
+# other step's code nor a socket, and this code is gone before the
+# handshake.
 from micropython import const
 
 from upip import UpipError
@@ -16,7 +17,7 @@ def run(o):
     # o.context: the context, its certificate check against the CA file
     # (DER): --ca, else upip/ca.der beside this client; without one, one
     # warning. Firmware with only the older ssl module gets an SSLContext
-    # of this module's instead. Then get again (o.step).
+    # of this module's instead. Then connect again (o.step).
     try:
         import tls
         c = tls.SSLContext(tls.PROTOCOL_TLS_CLIENT)
@@ -24,8 +25,8 @@ def run(o):
     except ImportError:
         c = SSLContext()
     o.context = c
-    o.step = "get"
-    if o.insecure:
+    o.step = "connect"
+    if o.ca is False:  # --insecure, or warned already
         return
     path = o.ca
     if path is None:
@@ -37,7 +38,7 @@ def run(o):
     except OSError:
         if o.ca:
             raise UpipError(_CA_MISSING, o.ca)
-        o.insecure = True  # warned once, not at every connection
+        o.ca = False  # warned once, not at every connection
         print("warning: TLS certificates are NOT verified: no CA file (put a DER "
               "certificate at {}, or pass --ca)".format(path))
         return
