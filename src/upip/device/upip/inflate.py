@@ -31,10 +31,11 @@ def run(o):
     ob = bytearray(512)  # the output block being filled (the newest history)
     tmp = bytearray(64)  # older history, read back from w
     lens = bytearray(320)  # code lengths
-    # (MicroPython makes an array of bytes from their raw buffer: 2 per item)
+    # (made from a range, whose length sizes them: from bytes, a copy of
+    # their size would be on the heap at once; the values are filled in)
     h = b"H".decode()
-    lcnt, dcnt = array(h, bytes(32)), array(h, bytes(32))  # codes per length
-    lsym, dsym = array(h, bytes(576)), array(h, bytes(64))  # symbols by code
+    lcnt, dcnt = array(h, range(16)), array(h, range(16))  # codes per length
+    lsym, dsym = array(h, range(288)), array(h, range(32))  # symbols by code
     i = n = v = c = 0  # input: position, end; bit buffer, bits in it
     t = tw = 0  # bytes out; bytes written to w (t - tw are in ob)
     size = top = 0  # tar: member sizes so far; where the next header starts
