@@ -78,16 +78,17 @@ def run(name, *args):
         gc.collect()
 
 
-def install(pkg_or_list, path=None, index=None, ca=None, insecure=False, force=False,
+def install(package, path=None, index=None, ca=None, insecure=False, force=False,
             timeout=15, **kw):
-    # kw: mip_index=, the mip index's URL (True, the default: micropython-lib's;
-    # False: none); boot_files=True: main.py, boot.py and usetup.py at the
-    # top of DIR land too. Read by start (their names would be qstrs here,
-    # for good)
+    # package: a spec, or a list of them (named as the firmware's own: no
+    # qstr). kw: mip_index=, the mip index's URL (True, the default:
+    # micropython-lib's; False: none); boot_files=True: main.py, boot.py and
+    # usetup.py at the top of DIR land too. Read by start (their names would
+    # be qstrs here, for good)
     o = None
     try:  # DIR locked (alone on the heap), then the state
         o = run("dir", path)  # (DIR, the folders made for it)
-        o = run("start", o, [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list,
+        o = run("start", o, [package] if isinstance(package, str) else package,
                 index, ca, insecure, force, timeout, kw)
     except BaseException as e:
         if type(o) is tuple:  # locked, but no state (a bad argument, no memory...)
@@ -142,6 +143,6 @@ def close(path, mkdir):
 
 
 def __getattr__(name):
-    # upip.help(), upip.uninstall(pkg_or_list, path=None),
+    # upip.help(), upip.uninstall(package, path=None),
     # upip.installed(path=None): loaded when asked for
     return getattr(load("_api"), name)

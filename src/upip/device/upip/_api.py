@@ -2,7 +2,7 @@
 # (upip.__getattr__): help, uninstall and installed; and -m upip's list and
 # uninstall.
 from upip import UpipError, close
-from upip.core import dists, norm
+from upip.core import dist, norm
 from upip.dir import find, mount
 
 
@@ -48,22 +48,22 @@ def run(args):
 def installed(path=None):
     # -> [(name, version)] of the dists installed in DIR
     path = find(path)
-    return [(d[1], d[2]) for d in dists(path)]
+    return [(d[1], d[2]) for d in dist(path)]
 
 
-def uninstall(pkg_or_list, path=None):
+def uninstall(package, path=None):
     # one journaled commit that removes the dists and the files only they
     # own (the records read once the lock is taken)
-    from upip.store import commit
+    from upip.store import write
     from upip.sync import flush
     path, made = mount(path)
     ok = False
     try:
         keys = set()
-        for n in [pkg_or_list] if isinstance(pkg_or_list, str) else pkg_or_list:
+        for n in [package] if isinstance(package, str) else package:
             k = norm(n)
             found = None
-            for d in dists(path):
+            for d in dist(path):
                 if norm(d[1]) in (k, "micropython-" + k):
                     found = d
             if found is None:
@@ -71,7 +71,7 @@ def uninstall(pkg_or_list, path=None):
             keys.add(norm(found[1]))
             print("Removing {} {}".format(found[1], found[2]))
         open(path + "/.upip-tx/new", "w").close()
-        commit(path, keys, made)
+        write(path, keys, made)
         flush(path)
         ok = True
     finally:

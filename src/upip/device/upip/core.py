@@ -71,8 +71,9 @@ def find(path, name, keys=None):
     return None
 
 
-def dists(path):
-    # ["dist", name, version, requested, sha256, source] for each install
+def dist(path):
+    # the "dist" lines of DIR's records: ["dist", name, version, requested,
+    # sha256, source] for each install
     first = True
     for p in readlines(path + "/.upip-records"):
         if first and p != ["upip-records", b"1".decode()]:  # (b"": no qstr)

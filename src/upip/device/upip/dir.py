@@ -97,9 +97,9 @@ def lock(path):
         if who is None:  # gone meanwhile: try again at once
             continue
         if not locked(who):  # stale: finished or undone, as the host does
-            from upip.sync import flush, rollback  # (only then: their names stay)
+            from upip.sync import flush, reverse  # (loaded only then)
             if stat(path + "/.upip-tx/journal"):
-                rollback(path)
+                reverse(path)
                 print("warning: undid an install that was interrupted; {} is as "
                       "before".format(path))
             else:  # committed (then the folders its deletions emptied go), or nothing yet

@@ -3,7 +3,7 @@
 # of its document; and reads requirements.
 import upip
 from upip import UpipError
-from upip.core import dists, norm
+from upip.core import dist, norm
 
 
 def run(o):
@@ -34,7 +34,7 @@ def run(o):
             o.pos = n
             flags = int(line[:1]) & 1
             have = None
-            for p in dists(o.path):
+            for p in dist(o.path):
                 if norm(p[1]) in (key, "micropython-" + key):
                     have = p[2]
             if have is not None and (pin is None or pin == have) and (

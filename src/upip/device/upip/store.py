@@ -12,14 +12,15 @@ def run(o):
     # (DIR/.upip-tx/new) into DIR: the new records file staged, the moves
     # written to the journal (o.mkdir: the folders made for DIR); sync makes
     # them (o.step "sync").
-    guard(o.path, commit, o.path, set(), o.mkdir)
+    guard(o.path, write, o.path, set(), o.mkdir)
     o.step = "sync"
 
 
-def commit(path, keys, mkdir):
-    # ... and drop the dists named in keys (norm()ed; uninstall): the
-    # journal, ready for sync.flush (check has refused clashes). The files
-    # are read again for each question, not held: see core.filter.
+def write(path, keys, mkdir):
+    # ... and drop the dists named in keys (norm()ed; uninstall): the new
+    # records and the journal written, ready for sync.flush (check has
+    # refused clashes). The files are read again for each question, not
+    # held: see core.filter. (Named as the firmware's own: no qstr.)
     new, rec = path + "/.upip-tx/new", path + "/.upip-records"
     a, c = sizeof(new), sizeof(rec)  # the new paths; those of the dists that stay
     slot = 0  # the one after the last staged file

@@ -40,7 +40,7 @@ def flush(path):
         if stat(j):
             os.rename(j, path + "/.upip-tx/committed")
     except BaseException:
-        rollback(path)
+        reverse(path)
         raise
     for p in readlines(path + "/.upip-tx/committed"):
         rel = p[2] if len(p) == 3 and p[0].encode() == b"del" else ""
@@ -78,8 +78,9 @@ def reversed(path):
             yield rest.decode().split("\t")
 
 
-def rollback(path):
-    # the journal's moves undone, last first
+def reverse(path):
+    # the rollback: the journal's moves undone, last first (named as the
+    # firmware's own: no qstr)
     roots = []
     for p in reversed(path + "/.upip-tx/journal"):
         if len(p) != 3:
