@@ -52,11 +52,11 @@ def run(o):
                     if pos == top:  # a member's header: refuse a bomb before it lands
                         top += 512
                         if k == 512 and b[0]:
-                            i = (int(bytes(b[124:136]).split(b"\0")[0].strip() or b"0", 8)
+                            i = (int(bytes(b[124:136]).split(b"\0", 1)[0].strip() or b"0", 8)
                                  if not b[124] & 0x80 else _BIG + 1)
                             size += i
                             if i > _BIG or size > 2 * _BIG:
-                                raise UpipError(_BOMB, bytes(b[:100]).split(b"\0")[0].decode())
+                                raise UpipError(_BOMB, bytes(b[:100]).split(b"\0", 1)[0].decode())
                             top += (i + 511) // 512 * 512
                     pos += k
                     w.write(b[:k])

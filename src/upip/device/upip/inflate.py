@@ -75,11 +75,11 @@ def run(o):
             if tw == top:  # a member's header: refuse a bomb before it lands
                 top += 512
                 if ob[0]:
-                    k = (int(bytes(ob[124:136]).split(b"\0")[0].strip() or b"0", 8)
+                    k = (int(bytes(ob[124:136]).split(b"\0", 1)[0].strip() or b"0", 8)
                          if not ob[124] & 0x80 else _BIG + 1)
                     size += k
                     if k > _BIG or size > 2 * _BIG:
-                        raise UpipError(_BOMB, bytes(ob[:100]).split(b"\0")[0].decode())
+                        raise UpipError(_BOMB, bytes(ob[:100]).split(b"\0", 1)[0].decode())
                     top += (k + 511) // 512 * 512
             w.write(ob)
             tw += 512

@@ -17,7 +17,7 @@ def run(*args):
         size -= 512
     m = b"".join(m)
     if kind == 76:
-        return m.split(b"\0")[0]
+        return m.split(b"\0", 1)[0]
     name = None
     if kind == 120:  # "len path=value\n" records
         for rec in m.split(b"\n"):

@@ -82,12 +82,14 @@ def run(o):
             if b[0] == 0:
                 break  # end-of-archive block
             kind = b[156]
-            size = int(bytes(b[124:136]).split(b"\0")[0].strip() or b"0", 8)
-            name = bytes(b[:100]).split(b"\0")[0]
+            # (fields split at their first NUL only: each piece is an object,
+            # and a field's NUL padding would make dozens at once)
+            size = int(bytes(b[124:136]).split(b"\0", 1)[0].strip() or b"0", 8)
+            name = bytes(b[:100]).split(b"\0", 1)[0]
             if longname:
                 name, longname = longname, None
             elif bytes(b[257:262]) == b"ustar" and b[345]:
-                name = bytes(b[345:500]).split(b"\0")[0] + b"/" + name
+                name = bytes(b[345:500]).split(b"\0", 1)[0] + b"/" + name
             blocks = (size + 511) // 512
             if kind in (76, 75, 120, 103):  # L K x g: GNU long names, pax headers
                 longname = upip.run(b"tar".decode(), b, kind, d, size, fill) or longname
@@ -117,7 +119,7 @@ def run(o):
             elif search(o, f, rel, seen):
                 why = _TWICE
             elif kind == 50:  # symbolic link: refused if it leaves, never written
-                t = bytes(b[157:257]).split(b"\0")[0]
+                t = bytes(b[157:257]).split(b"\0", 1)[0]
                 depth = len(parts) - 1
                 if not t or t[:1] == b"/" or b"\\" in t:
                     why = _LINK_ABSOLUTE
