@@ -1,8 +1,9 @@
 # upip device client: the inflate step for a heap with no room for the
-# firmware's window (deflate runs it on a MemoryError): gzip/RFC 1951 in
-# Python, from the stage's "a" into "t" like deflate. The history a
-# back-reference reads (up to 32 KiB) is the output file itself, so the heap
-# holds a 512-byte block, 64 bytes of input and the code tables (~1 KB)
+# firmware's window (deflate runs it on a MemoryError, get when the heap is
+# too small to try): gzip/RFC 1951 in Python, from the stage's "a" into "t"
+# like deflate. The history a back-reference reads (up to 32 KiB) is the
+# output file itself, so the heap holds 256 bytes of output, 64 of input
+# and the code tables (~1 KB)
 # instead of a 4 or 32 KiB window: small heaps install any sdist, slowly.
 # Codes are decoded a bit at a time, the canonical way (as zlib's puff.c).
 # The tar's member sizes are checked on the way, as in deflate. A wheel's
@@ -28,7 +29,9 @@ def run(o):
     w = open(o.path + ("/.upip-tx/n" + str(z[2]) if z else "/.upip-tx/t"),
              b"w+b".decode())  # (b"": no qstr)
     inb = bytearray(64)
-    ob = bytearray(512)  # the output block being filled (the newest history)
+    # the output being filled (the newest history), half a tar block: the
+    # header fields checked (name, size) are in a header's first half
+    ob = bytearray(256)
     tmp = bytearray(64)  # older history, read back from w
     lens = bytearray(320)  # code lengths
     # (made from a range, whose length sizes them: from bytes, a copy of
@@ -71,7 +74,7 @@ def run(o):
         t += 1
         if z and t > z[3]:
             raise ValueError  # more than the wheel says
-        if t - tw == 512:
+        if t - tw == 256:
             if tw == top:  # a member's header: refuse a bomb before it lands
                 top += 512
                 if ob[0]:
@@ -82,7 +85,7 @@ def run(o):
                         raise UpipError(_BOMB, bytes(ob[:100]).split(b"\0", 1)[0].decode())
                     top += (k + 511) // 512 * 512
             w.write(ob)
-            tw += 512
+            tw += 256
 
     def fill(count, values, start, end):
         # the canonical code of lens[start:end]: count[k], the codes k bits
