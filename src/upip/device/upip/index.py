@@ -4,7 +4,12 @@
 # version in the range; then the stage's "u" (get's list) written again:
 # that version's document, or, when the index has no such package, the
 # sources after it.
+from micropython import const
+
 from upip import UpipError
+
+# Errors by name (see throw)
+_NOT_JSON = const(29)
 
 
 def run(o):
@@ -17,7 +22,7 @@ def run(o):
     try:
         index(o, scan)
     except ValueError:
-        raise UpipError(o.src + " is not a JSON document")
+        raise UpipError(_NOT_JSON, o.src)
 
 
 def index(o, scan):

@@ -3,7 +3,14 @@
 # strings whatever the number of releases or the length of the description
 # (strings nobody asked for are skipped, not kept). Keys stay bytes: a
 # b"..." literal is no qstr.
+from micropython import const
+
 from upip import UpipError
+
+# Errors by name (see throw)
+_NOT_PYPI = const(30)
+_NO_RELEASE = const(33)
+_NO_SDIST = const(34)
 
 
 def run(o):
@@ -136,7 +143,7 @@ def run(o):
             if st or not seen:
                 raise ValueError
         except ValueError:
-            raise UpipError(o.src + " is not a PyPI JSON document")
+            raise UpipError(_NOT_PYPI, o.src)
         finally:
             if cands:
                 cands.close()
@@ -145,15 +152,14 @@ def run(o):
         o.step = "range"
         return
     if not found:
-        raise UpipError("{} has no release {}".format(n, o.target))
+        raise UpipError(_NO_RELEASE, n, o.target)
     if best is None:
-        raise UpipError("{} {} has no .tar.gz sdist nor py3-none-any wheel (upip on a PC "
-                        "installs others)".format(n, version))
+        raise UpipError(_NO_SDIST, n, version)
     o.version = version
     try:
         o.url, o.sha256 = best[b"url"].decode(), best[b"sha256"].decode()
     except ValueError:  # (not UTF-8)
-        raise UpipError(o.src + " is not a PyPI JSON document")
+        raise UpipError(_NOT_PYPI, o.src)
     size = best.get(b"size")
     if b"://" not in o.url.encode():  # (mirrors: relative to the JSON)
         import upip

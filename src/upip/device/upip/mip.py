@@ -16,6 +16,10 @@ _CONTROL = const(1)
 _ABSOLUTE = const(2)
 _DOTDOT = const(3)
 _RESERVED = const(24)
+# and the document's
+_NOT_JSON = const(29)
+_SHORT_HASH = const(31)
+_NOT_PACKAGE = const(32)
 
 
 def run(o):
@@ -25,7 +29,7 @@ def run(o):
     try:
         parse(o, scan)
     except ValueError:
-        raise UpipError(o.src + " is not a JSON document")
+        raise UpipError(_NOT_JSON, o.src)
 
 
 def check(dest):
@@ -106,9 +110,7 @@ def parse(o, scan):
                         if c not in b"0123456789abcdef":
                             ok = False
                     if not ok:
-                        raise UpipError("{}: the hash of {} is {!r}: at least 4 hex digits of "
-                                        "its sha256 are needed".format(o.src, name.decode(),
-                                                                       value.decode()))
+                        raise UpipError(_SHORT_HASH, o.src, name, value)
                     value = "{}/file/{}/{}".format(idx, value[:2].decode(), value.decode())
                 else:
                     url = st[4] = st[4] or upip.load("url")
@@ -121,6 +123,6 @@ def parse(o, scan):
         m.close()
         r.close()
     if not st[3]:
-        raise UpipError("{}: no urls, hashes or deps: not a package.json".format(o.src))
+        raise UpipError(_NOT_PACKAGE, o.src)
     o.version = st[2].decode() if st[2] else (o.target if mip else ref) or b"0".decode()
     print("Installing {} {} from {}".format(o.name, o.version, idx if mip else o.src))

@@ -4,7 +4,12 @@
 # when no other is in it; of a release's files, the sdist), read a line at
 # a time; the version module is loaded only here. (A line's last field: the
 # file's size as PyPI declares it, or nothing.)
+from micropython import const
+
 from upip import UpipError
+
+# Errors by name (see throw)
+_NOT_PYPI = const(30)
 
 
 def run(o):
@@ -37,7 +42,7 @@ def run(o):
                 o.name, o.range, (seen or b"none").decode()))
         o.version, o.url, o.sha256 = p[0].decode(), p[3].decode(), p[4].decode()
     except ValueError:
-        raise UpipError(o.src + " is not a PyPI JSON document")
+        raise UpipError(_NOT_PYPI, o.src)
     size = int(p[5]) if p[5] else None
     if b"://" not in o.url.encode():  # (mirrors: relative to the JSON)
         o.url = upip.load("url").join(o.src, o.url)

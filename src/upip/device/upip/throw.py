@@ -3,10 +3,11 @@
 # then). get adds the URL to an OSError as its second argument, store and
 # sync the folder they commit into.
 #
-# Errors by name: the steps that hold big buffers (get, deflate, inflate,
-# unpack, zip, mip, tls) raise UpipError(_NAME, what it names...),
-# whose words are here, loaded only when one happens (on the step's heap
-# they would stay for the whole step). Each module defines the const()
+# Errors by name: the steps that hold big buffers or run where the heap is
+# fullest (get, connect, read, deflate, inflate, unpack, zip, json, index,
+# range, mip, tls) raise UpipError(_NAME, what it names...), whose words
+# are here, loaded only when one happens (on the step's heap they would
+# stay for the whole step). Each module defines the const()
 # names it raises, with the numbers below: an underscore-prefixed const
 # is replaced by its number when compiled, and costs no qstr nor any heap.
 # tests/test_device_errors.py keeps every module's names and this table
@@ -47,6 +48,13 @@ _CA_NOT_DER = const(23)
 _NOT_HTTP = const(26)
 _TOO_BIG = const(27)
 _TOO_SLOW = const(28)
+# A document: (name, its URL, ...)
+_NOT_JSON = const(29)
+_NOT_PYPI = const(30)
+_SHORT_HASH = const(31)  # (name, the URL, the file, its hash)
+_NOT_PACKAGE = const(32)
+_NO_RELEASE = const(33)  # (name, the project, the version)
+_NO_SDIST = const(34)  # (name, the project, the version)
 
 
 def run(o, e):
@@ -88,6 +96,14 @@ def run(o, e):
              _NOT_HTTP: "{1}: the server did not answer in HTTP",
              _TOO_BIG: "{1} is larger than {2} bytes; refusing to download it",
              _TOO_SLOW: "{1}: too slow: {2} bytes in {3} s (upip needs 2048 bytes a second)",
+             _NOT_JSON: "{1} is not a JSON document",
+             _NOT_PYPI: "{1} is not a PyPI JSON document",
+             _SHORT_HASH: "{1}: the hash of {2} is {3!r}: at least 4 hex digits of its "
+                          "sha256 are needed",
+             _NOT_PACKAGE: "{1}: no urls, hashes or deps: not a package.json",
+             _NO_RELEASE: "{1} has no release {2}",
+             _NO_SDIST: "{1} {2} has no .tar.gz sdist nor py3-none-any wheel (upip on a PC "
+                        "installs others)",
              }[a[0]].format(*a)
         if a[0] <= _BOMB or a[0] == _RESERVED or a[0] == _NOT_UTF8:
             e = "refusing {} {}: {}".format(a[3] if len(a) > 3 else "archive member", a[1], e)
