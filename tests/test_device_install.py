@@ -775,3 +775,25 @@ def test_a_file_that_would_hide_a_firmware_module_needs_force(
     done(install(any_device, lib, server, "micropython-fx-ssl"))
     done(install(any_device, lib, server, "--force", "micropython-fx-oldos"))
     assert (lib / "os" / "__init__.py").read_text() == "NAME = 'old'\n"
+
+
+def test_a_stand_in_that_imports_the_builtin_is_no_hiding_file(
+        any_device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
+    # as micropython-lib's binascii, os and time: named like the built-in, they
+    # import it and add to it, so they hide nothing (the host's rule,
+    # upip.shadow); one mentioning the name only inside a longer word still hides
+    ext = Dist("micropython-fx-ext", "1.0", "micropython-fx-ext-1.0.tar.gz",
+               upip_sdist("micropython-fx-ext", "1.0", {
+                   "binascii.py": "from ubinascii import *\n\ndef fx():\n    return 'ext'\n",
+                   "os/__init__.py": "# " + "x" * 300 + "\nfrom uos import *\nNAME = 'ext'\n"}))
+    near = Dist("micropython-fx-near", "1.0", "micropython-fx-near-1.0.tar.gz",
+                upip_sdist("micropython-fx-near", "1.0", {"time.py": "import utimex\n"}))
+    server = make_index([*catalog(), ext, near])
+    lib = tmp_path / "lib"
+    done(install(any_device, lib, server, "micropython-fx-ext"))
+    run = any_device.run("import binascii, os; print(binascii.fx(), binascii.hexlify(b'A'), "
+                         "os.NAME, callable(os.listdir))", path=[lib])
+    assert run.stdout.split() == ["ext", "b'41'", "ext", "True"], run.stdout + run.stderr
+    result = install(any_device, lib, server, "micropython-fx-near")
+    assert error_line(result) == ("error: micropython-fx-near: time.py would hide the "
+                                  "firmware's time module; --force installs it anyway")

@@ -100,7 +100,10 @@ def write(o, keys):
             # Refuse a file that would take the place of a module built into
             # the firmware (since 1.21, os.py or os/__init__.py is imported
             # before its own os), as the old micropython-os on PyPI has: upip
-            # imports os too, and would not run again. A folder that only
+            # imports os too, and would not run again; one that imports the
+            # built-in it is named for (from ubinascii import *) extends it,
+            # and is no such file (module decides, as the host's
+            # upip/shadow.py does). A folder that only
             # extends one (os/path.py) gets X/__init__.py, which imports the
             # built-in (a folder alone would hide it as an empty namespace
             # package). The firmware has the module if its u-name imports
@@ -111,7 +114,8 @@ def write(o, keys):
             if not rest:
                 top = top[:-3] if top[-3:] == ".py" else top[:-4] if top[-4:] == ".mpy" else ""
             if module(top):
-                if init and not o.force:
+                if init and not o.force and not upip.run(
+                        "module", o.path + "/.upip-tx/n" + n, top, 0):
                     raise UpipError("{} would hide the firmware's {} module; --force "
                                     "installs it anyway".format(dest, top))
                 if not init and top not in done:

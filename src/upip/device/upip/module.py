@@ -3,15 +3,47 @@
 # brings modules the firmware has already (then it is skipped), and the
 # shim a folder that extends a built-in needs (os/path.py: os/__init__.py,
 # which imports the built-in; the folder alone would hide it as an empty
-# namespace package). The host writes the same shim.
+# namespace package). The host writes the same shim. And whether a file
+# named like a built-in stands for it (imports it) rather than hiding it.
 import os
 
 
 def run(*args):
-    # run(keys, module) -> find(); run(keys, o, file, name): fill()
+    # run(keys, module) -> find(); run(keys, o, file, name): fill();
+    # run(path, name, 0) -> reaches()
     if len(args) == 2:
         return find(*args)
+    if len(args) == 3:
+        return reaches(*args)
     fill(*args)
+
+
+def reaches(path, name, _):
+    # Whether the file at path names name's built-in as a word (uNAME; for
+    # ssl, ussl or tls), as one that imports it does (from ubinascii import
+    # *): then it extends the built-in, and hides nothing. The host's rule
+    # (upip/shadow.py), read in 256-byte pieces; .mpy keeps the names as
+    # bytes too. The last bytes of a piece come again at the next one's
+    # start, so a word cut there is judged whole; a match at the very start
+    # of them was judged already (the file's start is a space).
+    keys = (b"ussl", b"tls") if name == "ssl" else (b"u" + name.encode(),)
+    word = lambda c: c == 95 or 48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122  # noqa: E731
+    tail = b" "
+    with open(path, "rb") as f:
+        while True:
+            piece = f.read(256)
+            b = tail + piece
+            for k in keys:
+                i = b.find(k)
+                while i >= 0:
+                    j = i + len(k)
+                    if (i and not word(b[i - 1])
+                            and (j == len(b) and not piece or j < len(b) and not word(b[j]))):
+                        return True
+                    i = b.find(k, i + 1)
+            if not piece:
+                return False
+            tail = b[-len(keys[0]) - 1:]
 
 
 def fill(keys, o, file, name):
