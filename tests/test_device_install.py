@@ -797,3 +797,24 @@ def test_a_stand_in_that_imports_the_builtin_is_no_hiding_file(
     result = install(any_device, lib, server, "micropython-fx-near")
     assert error_line(result) == ("error: micropython-fx-near: time.py would hide the "
                                   "firmware's time module; --force installs it anyway")
+
+
+def test_hiding_a_builtin_upip_does_not_need_is_warned_about(
+        any_device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
+    # as micropython-lib's heapq: hiding it leaves upip able to
+    # run, so it installs with the host's warning (as mip installs it)
+    own = Dist("micropython-fx-heapq", "1.0", "micropython-fx-heapq-1.0.tar.gz",
+               upip_sdist("micropython-fx-heapq", "1.0", {
+                   "platform.py": "NAME = 'image'\n", "heapq/__init__.py": "NAME = 'image'\n",
+                   "heapq/more.py": "X = 1\n"}))
+    server = make_index([*catalog(), own])
+    lib = tmp_path / "lib"
+    out = done(install(any_device, lib, server, "micropython-fx-heapq"))
+    assert sorted(line for line in out if line.startswith("warning")) == [
+        "warning: micropython-fx-heapq 1.0 installs heapq/, which hides MicroPython's "
+        "built-in heapq module",
+        "warning: micropython-fx-heapq 1.0 installs platform.py, which hides MicroPython's "
+        "built-in platform module"]
+    run = any_device.run("import platform, heapq; print(platform.NAME, heapq.NAME)",
+                         path=[lib])
+    assert run.stdout.split() == ["image", "image"], run.stdout + run.stderr

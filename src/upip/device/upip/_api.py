@@ -23,7 +23,8 @@ TLS certificates are checked against the DER CA file given with --ca, or upip/ca
 without one, upip warns (--insecure: skip the check and the warning).
 A dependency the firmware has built in or frozen (os, time, ...) is skipped.
 --force: replace files no package owns, and install files that would hide
-a module built into the firmware (as old PyPI packages have: os/, time.py).
+a built-in module upip itself needs (as old PyPI packages have: os/, time.py;
+hiding another built-in, such as errno, is only warned about).
 --boot-files: also install main.py, boot.py and usetup.py at the top of DIR,
 which a board runs by itself at start (left out by default).
 --timeout S: the longest wait for a server (15 s); a request ends by 4 x S, a

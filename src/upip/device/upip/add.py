@@ -4,9 +4,10 @@
 # path in the image, sha256, size) and its dependencies (the stage's "r":
 # the queue's flag and spec, the records' requirement), queued. The
 # firmware's own modules: a dependency that only brings some again is
-# skipped; a file that would hide a built-in one is refused (unless
-# --force); a folder that extends one gets the shim that keeps it
-# importable (module does those, loaded only then). Files MicroPython never
+# skipped; a file that would hide a built-in one is warned about, and
+# refused (unless --force) when upip needs that one; a folder that extends
+# one gets the shim that keeps it importable (module does those, loaded
+# only then). Files MicroPython never
 # reads (type stubs: .pyi, py.typed) never land, nor, unless --boot-files,
 # those a board runs by itself at the image's top (main.py, boot.py,
 # main.mpy, boot.mpy, usetup.py), as on the host.
@@ -90,6 +91,7 @@ def write(o, keys):
     except OSError:
         deps = []
     done = []  # the built-ins whose folder got the shim
+    hid = []  # the built-ins hidden (warned about)
     with open(o.path + "/.upip-tx/new", b"ab".decode()) as out:  # (a mode as bytes: no qstr)
         out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(
             o.name, o.version, o.flags, o.sha256,
@@ -97,12 +99,13 @@ def write(o, keys):
         for r in deps:
             out.write(b"req\t" + r[2].encode() + b"\n")
         for n, dest, h, size in keys():
-            # Refuse a file that would take the place of a module built into
-            # the firmware (since 1.21, os.py or os/__init__.py is imported
-            # before its own os), as the old micropython-os on PyPI has: upip
-            # imports os too, and would not run again; one that imports the
-            # built-in it is named for (from ubinascii import *) extends it,
-            # and is no such file (module decides, as the host's
+            # A file that takes the place of a module built into the firmware
+            # (since 1.21, os.py or os/__init__.py is imported before its own
+            # os), as the old micropython-os on PyPI has, is warned about as
+            # on the host; refused (unless --force) when upip itself imports
+            # that module, as it does os: it would not run again. One that
+            # imports the built-in it is named for (from ubinascii import *)
+            # extends it, and is no such file (module decides, as the host's
             # upip/shadow.py does). A folder that only
             # extends one (os/path.py) gets X/__init__.py, which imports the
             # built-in (a folder alone would hide it as an empty namespace
@@ -114,10 +117,16 @@ def write(o, keys):
             if not rest:
                 top = top[:-3] if top[-3:] == ".py" else top[:-4] if top[-4:] == ".mpy" else ""
             if module(top):
-                if init and not o.force and not upip.run(
+                if init and top not in hid and not upip.run(
                         "module", o.path + "/.upip-tx/n" + n, top, 0):
-                    raise UpipError("{} would hide the firmware's {} module; --force "
-                                    "installs it anyway".format(dest, top))
+                    if not o.force and top in (
+                            "os", "time", "socket", "ssl", "select", "hashlib", "binascii",
+                            "array"):
+                        raise UpipError("{} would hide the firmware's {} module; --force "
+                                        "installs it anyway".format(dest, top))
+                    hid.append(top)
+                    print("warning: {} {} installs {}, which hides MicroPython's built-in {} "
+                          "module".format(o.name, o.version, top + "/" if rest else dest, top))
                 if not init and top not in done:
                     done.append(top)
                     upip.run("module", keys, o, out, top)
