@@ -10,7 +10,9 @@ bootstrap`` makes (``mpy``). Helpers: tests/support/device_cases.py.
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -120,6 +122,36 @@ def test_device_list_leaves_an_interrupted_host_install_to_the_next_writer(
             f"warning: undid an install that was interrupted; {lib} is as before",
             f"error: micropython-nothing is not installed in {lib}"], n
         untouched(lib, before)
+
+
+def test_a_device_undo_cut_short_and_run_again_loses_nothing(
+        upip: Upip, device: Device, index: IndexServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # a host install killed at move n; the device's undo of it (the next
+    # writer) cut at each of its own changes in turn; then the next writer,
+    # device or host: the image is the old one, every file of it (was: the
+    # second undo took the old file the first had put back for the new one,
+    # and deleted it)
+    cases = 0
+    for n, lib, before in interrupted_images(upip, monkeypatch, index, tmp_path):
+        for m in itertools.count(1):
+            work = lib.parent / f"cut{m}"
+            shutil.copytree(lib, work)
+            monkeypatch.setenv("POWERCUT", str(m))
+            status = device.run(
+                f"import powercut\nimport upip\nupip.uninstall('micropython-nothing', "
+                f"path={str(work)!r})", path=[SHIMS]).returncode
+            if status != -9:  # (the undo ran to its end: "not installed")
+                assert status == 1, (n, m)
+                break
+            if m % 2:
+                host_writer(work)
+            else:
+                result = device.upip("uninstall", "-p", str(work), "micropython-nothing")
+                assert error_line(result).endswith(" is not installed in " + str(work))
+            assert snapshot(work) == before, f"a host commit killed at move {n}, its undo at {m}"
+            cases += 1
+    assert cases > 20
 
 
 def test_device_install_after_an_interrupted_host_install(

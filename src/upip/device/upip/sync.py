@@ -102,7 +102,10 @@ def reverse(path):
                 pass
             continue
         if op == b"put" and not stat(path + "/.upip-tx/n" + i) and stat(t):
-            os.remove(t)
+            # the new file went in: back to the stage, not deleted, so that an
+            # undo cut short and run again never takes the old file it has
+            # put back for the new one (as the host's upip/transaction.py)
+            os.rename(t, path + "/.upip-tx/n" + i)
         if stat(path + "/.upip-tx/o" + i):
             os.rename(path + "/.upip-tx/o" + i, t)
     remove(path + "/.upip-tx")
