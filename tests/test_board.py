@@ -28,7 +28,7 @@ from tests.support.index import Dist
 from tests.support.mpy import run_micropython
 from tests.support.ptyboard import SHIMS, PtyBoard
 from tests.support.server import IndexServer
-from upip.board import BoardError, choose_port
+from upip.board import Board, BoardError, choose_port
 from upip.image import parse_records
 from upip.mpy import read_header
 
@@ -64,6 +64,24 @@ def consistent(lib: Path) -> dict[str, str]:
     on_disk = {p: h for p, h in snapshot(lib).items() if h != "dir" and p != ".upip-records"}
     assert on_disk == recorded
     return {r.name: r.version for r in records.values()}
+
+
+def flash_files(board: PtyBoard) -> dict[str, int]:
+    """Path -> size of every file and folder under the board's /flash/lib (a
+    littlefs in the board's RAM), as the board itself lists them."""
+    code = ("import os\n"
+            "def walk(d):\n"
+            "    for n, kind, *_ in os.ilistdir(d):\n"
+            "        p = d + '/' + n\n"
+            "        if kind == 0x4000:\n"
+            "            print(p, -1)\n"
+            "            walk(p)\n"
+            "        else:\n"
+            "            print(p, os.stat(p)[6])\n"
+            "walk('/flash/lib')\n")
+    with Board.connect(board.port) as conn:
+        out = conn.run(code)
+    return {p: int(n) for p, n in (line.rsplit(" ", 1) for line in out.splitlines())}
 
 
 def big_dist(name: str, version: str, size: int, seed: int = 1) -> Dist:
@@ -210,6 +228,32 @@ def test_an_install_that_does_not_fit_is_refused_before_any_transfer(
     assert len(board.execs()) == 1  # the probe only
     code, out, _ = upip("list", "-d", board.port)
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["micropython-fx-small"]
+
+
+def test_a_filesystem_that_fills_mid_transfer_is_one_line_and_changes_nothing(
+        upip: Upip, make_board: Callable[..., PtyBoard], make_index: MakeIndex) -> None:
+    # 2048-byte files take four 512-byte blocks by the count upip makes before
+    # sending, and five on littlefs (its block list): 17 of them pass that
+    # check and fill the flash on the way
+    board = make_board(flash_blocks=96)
+    files = {f"fxfull/d{i}.bin": bytes([65 + i]) * 2048 for i in range(17)}
+    files["fxfull/__init__.py"] = b"X = 1\n"
+    server = make_index([upip_dist("micropython-fx-small", "1.0", {"fxsmall.py": b"X = 1\n"}),
+                         upip_dist("micropython-fxfull", "1.0", files)])
+    code, _out, err = upip("install", "-d", board.port, "-i", server.json_url,
+                          "micropython-fx-small")
+    assert code == 0, err
+    before = flash_files(board)
+    assert sorted(before) == ["/flash/lib/.upip-records", "/flash/lib/fxsmall.mpy"]
+    code, _out, err = upip("install", "-d", board.port, "-i", server.json_url,
+                          "micropython-fxfull")
+    assert code == 1
+    assert err.splitlines()[-1].startswith(f"error: {board.port}: the board's filesystem is "
+                                           "full while upip "), err
+    assert "Traceback" not in err
+    assert flash_files(board) == before
+    code, out, err = upip("list", "-d", board.port)
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["micropython-fx-small"], err
 
 
 def test_read_only_filesystem_is_one_line(upip: Upip, make_board: Callable[..., PtyBoard],
