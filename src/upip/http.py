@@ -23,19 +23,17 @@ import os
 import threading
 import time
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import NamedTuple
-
-import urllib3
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import MaxRetryError, ResponseError
-from urllib3.util import Retry, Timeout
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import __version__
 from .errors import DownloadTooLarge, HTTPStatusError, IndexUnreachable
 from .pages import Page, PageCache
+
+if TYPE_CHECKING:  # (imported when the first request is made: a run the cache
+    import urllib3  # answers, or an offline one, never loads urllib3: 45 ms)
+    from urllib3.exceptions import MaxRetryError
 
 USER_AGENT = f"upip/{__version__}"
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -58,6 +56,8 @@ class Response(NamedTuple):
 
 def _reason(exc: BaseException) -> str:
     """A short human reason for a urllib3 failure."""
+    from urllib3.exceptions import MaxRetryError
+
     while isinstance(exc, MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     text = str(exc)
@@ -177,22 +177,43 @@ class HttpClient:
         self.backoff = backoff
         self.proxy = proxy  # for every request; else the environment's
         self.credentials = Credentials()
-        self._settings: dict[str, object] = dict(
-            num_pools=16, maxsize=8,
-            retries=Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10,
-                          raise_on_status=False, raise_on_redirect=True),
-            timeout=Timeout(connect=timeout, read=timeout),
-            headers={"User-Agent": USER_AGENT}, ca_certs=ca_file, cert_reqs="CERT_REQUIRED")
-        self.pool = urllib3.PoolManager(**self._settings)  # type: ignore[arg-type]
+        self.ca_file = ca_file
+        self._pool: urllib3.PoolManager | None = None
         self._proxied: dict[str, urllib3.ProxyManager] = {}
         self._pools_lock = threading.Lock()
 
+    @property
+    def _settings(self) -> dict[str, object]:
+        from urllib3.util import Retry, Timeout
+
+        return dict(
+            num_pools=16, maxsize=8,
+            retries=Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10,
+                          raise_on_status=False, raise_on_redirect=True),
+            timeout=Timeout(connect=self.timeout, read=self.timeout),
+            headers={"User-Agent": USER_AGENT}, ca_certs=self.ca_file,
+            cert_reqs="CERT_REQUIRED")
+
+    @property
+    def pool(self) -> urllib3.PoolManager:
+        """The direct pool, made at the first request."""
+        with self._pools_lock:
+            if self._pool is None:
+                import urllib3
+
+                self._pool = urllib3.PoolManager(**self._settings)  # type: ignore[arg-type]
+            return self._pool
+
     def _pool_for(self, url: str) -> urllib3.PoolManager:
         """The direct pool, or the one through the proxy that applies to ``url``."""
+        import urllib.request
+
         parts = urllib.parse.urlsplit(url)
         proxy = self.proxy or urllib.request.getproxies_environment().get(parts.scheme)
         if not proxy or _no_proxy(parts.hostname or ""):
             return self.pool
+        import urllib3
+
         with self._pools_lock:
             manager = self._proxied.get(proxy)
             if manager is None:
@@ -268,6 +289,9 @@ class HttpClient:
                  max_bytes: int, statuses: bool) -> tuple[str, int, dict[str, str]]:
         """Fetch ``url`` into ``sink``: (final URL, status, headers). A status
         other than 200 is returned when ``statuses`` (documents), else raised."""
+        from urllib3.exceptions import HTTPError as Urllib3Error
+        from urllib3.exceptions import MaxRetryError
+
         url = self.credentials.strip(url)
         shown = redact(url)
         headers = {**headers, **self.credentials.header(url)}
@@ -339,6 +363,8 @@ class HttpClient:
 
 def _transient(exc: MaxRetryError) -> bool:
     """A connection that failed (worth another try), not a redirect loop."""
+    from urllib3.exceptions import ResponseError
+
     return not isinstance(exc.reason, ResponseError)
 
 
