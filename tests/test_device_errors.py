@@ -5,8 +5,9 @@ the host reads them: the device code never runs under CPython).
   the same N in every module that defines it, N is in throw's message table
   under the same name, and no UpipError is raised by a bare number.
 * update.sort() answers by name, never a bare number.
-* The extensible built-in modules add refuses to hide are the host's
-  (upip.shadow.EXTENSIBLE_BUILTINS), less the ones left out for a reason.
+* The extensible built-in modules add guards are the host's
+  (upip.shadow.EXTENSIBLE_BUILTINS), less the ones left out for a reason; those
+  it refuses to hide (not only warns about) are the ones the client imports.
 """
 
 from __future__ import annotations
@@ -123,6 +124,34 @@ def test_the_built_ins_add_guards_are_the_hosts() -> None:
     assert found is not None, "add.module() lists no built-ins"
     assert found == EXTENSIBLE_BUILTINS - NOT_ON_THE_DEVICE
     assert NOT_ON_THE_DEVICE <= EXTENSIBLE_BUILTINS  # (an exception for a name the host has)
+
+
+def test_the_built_ins_add_refuses_to_hide_are_ones_upip_imports() -> None:
+    # hiding one of these would stop the client itself (refused unless
+    # --force); hiding any other extensible built-in is only warned about
+    module = tree("add.py")
+    write = next(n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "write")
+    refused = None
+    for inner in ast.walk(write):
+        if isinstance(inner, ast.Compare) and isinstance(inner.comparators[0], ast.Tuple):
+            names = ast.literal_eval(inner.comparators[0])
+            if all(isinstance(n, str) for n in names):
+                refused = set(names)
+    assert refused, "add.write() refuses no built-in"
+    assert refused <= EXTENSIBLE_BUILTINS - NOT_ON_THE_DEVICE
+    imported = set()
+    for path in sorted(CLIENT.glob("*.py")):
+        for node in ast.walk(tree(path.name)):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                imported.add(node.module)
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                  and node.func.id == "__import__" and node.args):
+                text = ast.unparse(node.args[0])  # __import__(b"usocket".decode())
+                imported.update(name[1:] for name in EXTENSIBLE_BUILTINS
+                                if f"b'u{name}'" in text)
+    assert refused == imported & (EXTENSIBLE_BUILTINS - NOT_ON_THE_DEVICE)
 
 
 def test_the_test_sees_the_sources() -> None:
