@@ -14,7 +14,6 @@
 import os
 
 import upip
-from upip import UpipError
 
 
 def items(o, value=False):
@@ -91,7 +90,7 @@ def write(o, keys):
     except OSError:
         deps = []
     done = []  # the built-ins whose folder got the shim
-    hid = []  # the built-ins hidden (warned about)
+    seen = []  # the built-ins whose X.py or X/__init__ was looked at
     with open(o.path + "/.upip-tx/new", b"ab".decode()) as out:  # (a mode as bytes: no qstr)
         out.write("dist\t{}\t{}\t{}\t{}\t{}\n".format(
             o.name, o.version, o.flags, o.sha256,
@@ -101,15 +100,11 @@ def write(o, keys):
         for n, dest, h, size in keys():
             # A file that takes the place of a module built into the firmware
             # (since 1.21, os.py or os/__init__.py is imported before its own
-            # os), as the old micropython-os on PyPI has, is warned about as
-            # on the host; refused (unless --force) when upip itself imports
-            # that module, as it does os: it would not run again. One that
-            # imports the built-in it is named for (from ubinascii import *)
-            # extends it, and is no such file (module decides, as the host's
-            # upip/shadow.py does). A folder that only
-            # extends one (os/path.py) gets X/__init__.py, which imports the
-            # built-in (a folder alone would hide it as an empty namespace
-            # package). The firmware has the module if its u-name imports
+            # os), as the old micropython-os on PyPI has, is warned about, or
+            # refused when upip needs that module (module.hides). A folder
+            # that only extends one (os/path.py) gets X/__init__.py, which
+            # imports the built-in (a folder alone would hide it as an empty
+            # namespace package). The firmware has the module if its u-name imports
             # (which never reads a file). The names: the host's
             # upip/shadow.py, less those no unix port has as qstrs.
             top, _, rest = dest.partition("/")
@@ -117,16 +112,9 @@ def write(o, keys):
             if not rest:
                 top = top[:-3] if top[-3:] == ".py" else top[:-4] if top[-4:] == ".mpy" else ""
             if module(top):
-                if init and top not in hid and not upip.run(
-                        "module", o.path + "/.upip-tx/n" + n, top, 0):
-                    if not o.force and top in (
-                            "os", "time", "socket", "ssl", "select", "hashlib", "binascii",
-                            "array"):
-                        raise UpipError("{} would hide the firmware's {} module; --force "
-                                        "installs it anyway".format(dest, top))
-                    hid.append(top)
-                    print("warning: {} {} installs {}, which hides MicroPython's built-in {} "
-                          "module".format(o.name, o.version, top + "/" if rest else dest, top))
+                if init and top not in seen:
+                    seen.append(top)
+                    upip.run("module", o.path + "/.upip-tx/n" + n, top, o, dest, rest)
                 if not init and top not in done:
                     done.append(top)
                     upip.run("module", keys, o, out, top)

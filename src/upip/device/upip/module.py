@@ -3,25 +3,42 @@
 # brings modules the firmware has already (then it is skipped), and the
 # shim a folder that extends a built-in needs (os/path.py: os/__init__.py,
 # which imports the built-in; the folder alone would hide it as an empty
-# namespace package). The host writes the same shim. And whether a file
-# named like a built-in stands for it (imports it) rather than hiding it.
+# namespace package). The host writes the same shim. And what is done
+# with a file named like a built-in that takes its place (hides).
 import os
 
 
 def run(*args):
     # run(keys, module) -> find(); run(keys, o, file, name): fill();
-    # run(path, name, 0) -> reaches()
+    # run(path, name, o, dest, rest): hides()
     if len(args) == 2:
         return find(*args)
-    if len(args) == 3:
-        return reaches(*args)
+    if len(args) == 5:
+        return hides(*args)
     fill(*args)
 
 
-def reaches(path, name, _):
+def hides(path, name, o, dest, rest):
+    # A file (at path in the stage) that takes the place of name, a module
+    # built into the firmware (since 1.21, os.py or os/__init__.py is
+    # imported before its own os): warned about, as on the host; refused
+    # (unless --force) when upip itself imports that module, as it does os:
+    # it would not run again. One that imports the built-in it is named for
+    # (from ubinascii import *) extends it and hides nothing.
+    if reaches(path, name):
+        return
+    if not o.force and name in ("os", "time", "socket", "ssl", "select", "hashlib", "binascii",
+                                "array"):
+        from upip import UpipError
+        raise UpipError("{} would hide the firmware's {} module; --force installs it "
+                        "anyway".format(dest, name))
+    print("warning: {} {} installs {}, which hides MicroPython's built-in {} module".format(
+        o.name, o.version, name + "/" if rest else dest, name))
+
+
+def reaches(path, name):
     # Whether the file at path names name's built-in as a word (uNAME; for
-    # ssl, ussl or tls), as one that imports it does (from ubinascii import
-    # *): then it extends the built-in, and hides nothing. The host's rule
+    # ssl, ussl or tls), as one that imports it does: the host's rule
     # (upip/shadow.py), read in 256-byte pieces; .mpy keeps the names as
     # bytes too. The last bytes of a piece come again at the next one's
     # start, so a word cut there is judged whole; a match at the very start
