@@ -114,7 +114,7 @@ def write(o, keys):
             if module(top):
                 if init and top not in seen:
                     seen.append(top)
-                    upip.run("module", o.path + "/.upip-tx/n" + n, top, o, dest, rest)
+                    upip.run("module", o, n, dest)
                 if not init and top not in done:
                     done.append(top)
                     upip.run("module", keys, o, out, top)

@@ -10,22 +10,25 @@ import os
 
 def run(*args):
     # run(keys, module) -> find(); run(keys, o, file, name): fill();
-    # run(path, name, o, dest, rest): hides()
+    # run(o, slot, dest): hides()
     if len(args) == 2:
         return find(*args)
-    if len(args) == 5:
+    if len(args) == 3:
         return hides(*args)
     fill(*args)
 
 
-def hides(path, name, o, dest, rest):
-    # A file (at path in the stage) that takes the place of name, a module
-    # built into the firmware (since 1.21, os.py or os/__init__.py is
-    # imported before its own os): warned about, as on the host; refused
-    # (unless --force) when upip itself imports that module, as it does os:
-    # it would not run again. One that imports the built-in it is named for
-    # (from ubinascii import *) extends it and hides nothing.
-    if reaches(path, name):
+def hides(o, slot, dest):
+    # A file (staged in slot) that takes the place of a module built into
+    # the firmware (dest is X.py or X/__init__.py; since 1.21, it is
+    # imported before the firmware's own X): warned about, as on the host;
+    # refused (unless --force) when upip itself imports that module, as it
+    # does os: it would not run again. One that imports the built-in it is
+    # named for (from ubinascii import *) extends it and hides nothing.
+    name, _, rest = dest.partition("/")
+    if not rest:
+        name = name[:name.rfind(".")]
+    if reaches(o.path + "/.upip-tx/n" + slot, name):
         return
     if not o.force and name in ("os", "time", "socket", "ssl", "select", "hashlib", "binascii",
                                 "array"):
