@@ -77,10 +77,7 @@ def resolution_options(p: argparse.ArgumentParser) -> None:
     """What install and lock share: where packages come from, for which firmware."""
     p.add_argument("-r", "--requirement", action="append", default=[], metavar="FILE",
                    help="packages from a requirements file (repeatable; -r nests)")
-    p.add_argument("-i", "--index-url", metavar="URL", default=None,
-                   help="main index (default: https://pypi.org/pypi)")
-    p.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
-                   help="another index to search (repeatable)")
+    index_options(p)
     p.add_argument("-f", "--find-links", action="append", default=[], metavar="DIR",
                    help="a directory of archives to search (repeatable)")
     mip_index_options(p)
@@ -108,6 +105,14 @@ def resolution_options(p: argparse.ArgumentParser) -> None:
                         "(default: $HTTPS_PROXY / $HTTP_PROXY, minus the hosts $NO_PROXY names)")
     p.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
                    help="parallel downloads (default: 8)")
+
+
+def index_options(p: argparse.ArgumentParser) -> None:
+    """The PyPI-style indexes (install, lock, outdated...)."""
+    p.add_argument("-i", "--index-url", metavar="URL", default=None,
+                   help="main index (default: https://pypi.org/pypi)")
+    p.add_argument("--extra-index-url", action="append", default=[], metavar="URL",
+                   help="another index to search (repeatable)")
 
 
 def device_options(p: argparse.ArgumentParser) -> None:

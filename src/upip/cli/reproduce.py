@@ -15,6 +15,7 @@ from .common import (
     device_options,
     gather_specs,
     image_dir,
+    index_options,
     install_options,
     mip_index,
     mip_index_options,
@@ -111,9 +112,7 @@ def add_outdated(sub: Subparsers) -> None:
                        description="For every package in DIR: the version installed, the "
                                    "newest its source has, the newest within what it was "
                                    "asked for by (what upip install -U takes), and its source.")
-    p.add_argument("-i", "--index-url", metavar="URL", default=None,
-                   help="main index (default: https://pypi.org/pypi)")
-    p.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
+    index_options(p)
     mip_index_options(p)
     p.add_argument("--offline", action="store_true", help="only the pages the cache holds")
     p.add_argument("--json", action="store_true", help="print as JSON")
