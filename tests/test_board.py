@@ -29,6 +29,7 @@ from tests.support.mpy import run_micropython
 from tests.support.ptyboard import SHIMS, PtyBoard
 from tests.support.server import IndexServer
 from upip.board import Board, BoardError, choose_port
+from upip.board.image import stored_blocks
 from upip.image import parse_records
 from upip.mpy import read_header
 
@@ -232,11 +233,11 @@ def test_an_install_that_does_not_fit_is_refused_before_any_transfer(
 
 def test_a_filesystem_that_fills_mid_transfer_is_one_line_and_changes_nothing(
         upip: Upip, make_board: Callable[..., PtyBoard], make_index: MakeIndex) -> None:
-    # 2048-byte files take four 512-byte blocks by the count upip makes before
-    # sending, and five on littlefs (its block list): 17 of them pass that
-    # check and fill the flash on the way
+    # upip counts the blocks of each file before sending (as littlefs stores
+    # it) but not littlefs's own metadata: 32 files of 600 bytes in one
+    # folder pass that check and fill the flash on the way
     board = make_board(flash_blocks=96)
-    files = {f"fxfull/d{i}.bin": bytes([65 + i]) * 2048 for i in range(17)}
+    files = {f"fxfull/d{i}.bin": bytes([65 + i]) * 600 for i in range(32)}
     files["fxfull/__init__.py"] = b"X = 1\n"
     server = make_index([upip_dist("micropython-fx-small", "1.0", {"fxsmall.py": b"X = 1\n"}),
                          upip_dist("micropython-fxfull", "1.0", files)])
@@ -254,6 +255,13 @@ def test_a_filesystem_that_fills_mid_transfer_is_one_line_and_changes_nothing(
     assert flash_files(board) == before
     code, out, err = upip("list", "-d", board.port)
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["micropython-fx-small"], err
+
+
+def test_the_fit_counts_blocks_as_littlefs_stores_a_file() -> None:
+    # block 0 holds 512 bytes; block i after it 512 - 4 * (ctz(i) + 1): its
+    # pointers back (littlefs's CTZ skip list)
+    assert [stored_blocks(n, 512) for n in (0, 512, 513, 1020, 1021, 2048)] == [1, 1, 2, 2, 3, 5]
+    assert stored_blocks(100_000, 512) == 199  # (196 by whole blocks)
 
 
 def test_read_only_filesystem_is_one_line(upip: Upip, make_board: Callable[..., PtyBoard],

@@ -191,7 +191,7 @@ class BoardTransaction:
         if info.free is None:
             return
         block = info.block or 512
-        blocks = sum(max(1, -(-size // block)) for size in sizes)
+        blocks = sum(stored_blocks(size, block) for size in sizes)
         # the stage folder, its pid and journal; two blocks a new folder (littlefs)
         need = (blocks + 4 + 2 * folders) * block
         if need > info.free:
@@ -299,3 +299,16 @@ def _sha(data: bytes) -> str:
     from ..fetch import sha256_hex
 
     return sha256_hex(data)
+
+
+def stored_blocks(size: int, block: int) -> int:
+    """The blocks a file of ``size`` bytes takes on the board: as littlefs
+    (every port's default but stm32's) stores it, each block after the
+    first giving its first bytes to the skip list back to those before it
+    (4 bytes a pointer, ctz(i) + 1 of them in block i); at least one (FAT,
+    where blocks are whole data, needs no more than this)."""
+    count, left, i = 1, size - block, 1
+    while left > 0:
+        left -= block - 4 * (i & -i).bit_length()
+        count, i = count + 1, i + 1
+    return count
