@@ -20,14 +20,17 @@ def run(o):
     v = upip.load("version")
     key, match, phase = v.key, v.match, v.phase
     best = [None, None, None, None]  # [key, line] of the best final and pre-release
-    seen = bytearray()  # the versions there are, to say when none is in range
+    # the versions there are, to say when none is in range: ", 1.0, 1.1,"
+    # (a version is looked for as " V," in it, which copies no more than V)
+    seen = bytearray(b",")
     name = o.path + "/.upip-tx/c"
     try:  # (a version or URL that is not UTF-8: the JSON is no JSON)
         with open(name, "rb") as f:
             for line in f:
                 p = line[:-1].split(b"\t")
-                if len(seen) < 200 and (b", " + p[0] + b",") not in (b", " + seen + b","):
-                    seen += (b", " if seen else b"") + p[0]
+                v = b" " + p[0] + b","
+                if len(seen) < 200 and v not in seen:
+                    seen += v
                 if p[1] == b"1" or not match(p[0].decode(), o.range):
                     continue  # (yanked: only when pinned)
                 k = key(p[0])
@@ -39,7 +42,7 @@ def run(o):
         p = best[1] or best[3]
         if p is None:
             raise UpipError("no release of {} is in {} (there are {})".format(
-                o.name, o.range, (seen or b"none").decode()))
+                o.name, o.range, (seen[2:-1] or b"none").decode()))
         o.version, o.url, o.sha256 = p[0].decode(), p[3].decode(), p[4].decode()
     except ValueError:
         raise UpipError(_NOT_PYPI, o.src)
