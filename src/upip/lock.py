@@ -20,7 +20,6 @@ validated by ``packaging.pylock`` before it is written and when it is read.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -152,6 +151,8 @@ def dumps_lock(packages: Sequence[Locked], settings: Settings) -> str:
 def loads_lock(text: str, where: str) -> tuple[list[Locked], Settings]:
     """The packages and settings of a lock's text; one line naming ``where``
     for anything that is not a PEP 751 lock upip made."""
+    import tomllib  # (only a reader: lock writes with toml_out)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
