@@ -32,6 +32,7 @@ from upip.board import Board, BoardError, choose_port
 from upip.board.image import stored_blocks
 from upip.image import parse_records
 from upip.mpy import read_header
+from upip.report import CollectingReporter
 
 MakeIndex = Callable[..., IndexServer]
 
@@ -310,7 +311,9 @@ def test_no_such_port_and_a_port_that_is_not_a_repl(upip: Upip, tmp_path: Path,
 
 
 def test_auto_picks_the_one_board() -> None:
-    assert choose_port(["/dev/ttyACM0"]) == "/dev/ttyACM0"
+    said = CollectingReporter()
+    assert choose_port(["/dev/ttyACM0"], said) == "/dev/ttyACM0"
+    assert said.notes == ["using the board on /dev/ttyACM0"]  # (it says which)
     with pytest.raises(BoardError, match="no board is connected"):
         choose_port([])
     with pytest.raises(BoardError, match=r"2 boards are connected \(/dev/ttyACM0, "
