@@ -799,6 +799,28 @@ def test_a_stand_in_that_imports_the_builtin_is_no_hiding_file(
                                   "firmware's time module; --force installs it anyway")
 
 
+def test_a_compiled_stand_in_is_read_as_the_source_is(
+        device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
+    # micropython-lib's index serves .mpy: the built-in's name is in the
+    # file's qstr table, a word there too
+    from upip.mpy import compile_source
+
+    ext = Dist("micropython-fx-extmpy", "1.0", "micropython-fx-extmpy-1.0.tar.gz",
+               upip_sdist("micropython-fx-extmpy", "1.0", {"binascii.mpy": compile_source(
+                   b"from ubinascii import *\n\ndef fx():\n    return 'ext'\n", "binascii.py")}))
+    near = Dist("micropython-fx-nearmpy", "1.0", "micropython-fx-nearmpy-1.0.tar.gz",
+                upip_sdist("micropython-fx-nearmpy", "1.0", {"time.mpy": compile_source(
+                    b"import utimex\n", "time.py")}))
+    server = make_index([*catalog(), ext, near])
+    lib = tmp_path / "lib"
+    done(install(device, lib, server, "micropython-fx-extmpy"))
+    run = device.run("import binascii; print(binascii.fx(), binascii.hexlify(b'A'))", path=[lib])
+    assert run.stdout.split() == ["ext", "b'41'"], run.stdout + run.stderr
+    result = install(device, lib, server, "micropython-fx-nearmpy")
+    assert error_line(result) == ("error: micropython-fx-nearmpy: time.mpy would hide the "
+                                  "firmware's time module; --force installs it anyway")
+
+
 def test_hiding_a_builtin_upip_does_not_need_is_warned_about(
         any_device: Device, make_index: MakeIndex, tmp_path: Path) -> None:
     # as micropython-lib's heapq: hiding it leaves upip able to
