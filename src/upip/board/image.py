@@ -15,7 +15,7 @@ from ..records import DistRecord, format_records, parse_records
 from ..report import Reporter
 from .connection import Board, BoardError
 from .info import BoardInfo, _parse_probe
-from .scripts import _ABORT, _COMMON, _PROBE_END, _TRANSACTION_END, PROBE, TRANSACTION
+from .scripts import _ABORT, _PROBE_END, _READ_END, _TRANSACTION_END, PROBE, READ, TRANSACTION
 
 if TYPE_CHECKING:
     from ..mpy import MpyHeader
@@ -102,28 +102,7 @@ class BoardImage(Destination):
 
     def read_files(self) -> dict[str, bytes]:
         """Every file of the image (upip's own aside), read in one exec."""
-        code = (_COMMON + r'''
-def _read(d):
-    import binascii
-    todo = [""]
-    while todo:
-        r = todo.pop()
-        for e in os.ilistdir(d + "/" + r if r else d):
-            n = r + "/" + e[0] if r else e[0]
-            if not r and (e[0] == ".upip-tx" or e[0] == ".upip-records"):
-                continue
-            if e[1] & 0x4000:
-                todo.append(n)
-                continue
-            print("@f", repr(n))
-            with open(d + "/" + n, "rb") as f:
-                while True:
-                    b = f.read(384)
-                    if not b:
-                        break
-                    print(binascii.b2a_base64(b).decode().strip())
-''' + f"\nif _st({self.path!r}) & 0x4000:\n    _read({self.path!r})\n"
-                + "del _st, _rm, _lines, _prune, _undo, _recover, _read\n")
+        code = READ + f"\n_read({self.path!r})\n" + _READ_END
         out = self.board.run(code, " while upip read its files")
         import binascii
 

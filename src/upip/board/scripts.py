@@ -83,10 +83,27 @@ def _recover(d):
     return "dropped"
 '''
 
+# Every file and folder of an image, depth first, upip's own (the stage,
+# the records) aside: (path in the image, whether a folder). Shared by the
+# probe (which hashes the files) and READ (which sends them whole).
+_WALK = r'''
+import os
+def _walk(d):
+    todo = [""]
+    while todo:
+        r = todo.pop()
+        for e in os.ilistdir(d + "/" + r if r else d):
+            n = r + "/" + e[0] if r else e[0]
+            if r or e[0] != ".upip-tx" and e[0] != ".upip-records":
+                if e[1] & 0x4000:
+                    todo.append(n)
+                yield n, e[1] & 0x4000
+'''
+
 # One exec: what the board is, where its image is, its records and (scan)
 # every file's size, sha256 and .mpy header; (recover) a transaction a gone
 # writer left finished or undone first. Lines "@x ..." for upip to read.
-PROBE = _COMMON + r'''
+PROBE = _COMMON + _WALK + r'''
 def _probe(d, scan, recover):
     import sys, gc
     try:
@@ -143,32 +160,48 @@ def _probe(d, scan, recover):
         return
     b = bytearray(512)
     v = memoryview(b)
-    todo = [""]
-    while todo:
-        r = todo.pop()
-        for e in os.ilistdir(d + "/" + r if r else d):
-            n = r + "/" + e[0] if r else e[0]
-            if not r and (e[0] == ".upip-tx" or e[0] == ".upip-records"):
-                continue
-            if e[1] & 0x4000:
-                print("@F", repr(n))
-                todo.append(n)
-                continue
-            h = hashlib.sha256()
-            z = 0
-            k0 = b""
-            with open(d + "/" + n, "rb") as f:
-                while True:
-                    k = f.readinto(b)
-                    if not k:
-                        break
-                    if not z and n[-4:] == ".mpy":
-                        k0 = bytes(v[:4])
-                    z += k
-                    h.update(v[:k])
-            print("@f", repr((n, z, h.digest(), k0)))
+    for n, folder in _walk(d):
+        if folder:
+            print("@F", repr(n))
+            continue
+        h = hashlib.sha256()
+        z = 0
+        k0 = b""
+        with open(d + "/" + n, "rb") as f:
+            while True:
+                k = f.readinto(b)
+                if not k:
+                    break
+                if not z and n[-4:] == ".mpy":
+                    k0 = bytes(v[:4])
+                z += k
+                h.update(v[:k])
+        print("@f", repr((n, z, h.digest(), k0)))
 '''
-_PROBE_END = "\ndel _st, _rm, _lines, _prune, _undo, _recover, _probe\n"
+_PROBE_END = "\ndel _st, _rm, _lines, _prune, _undo, _recover, _walk, _probe\n"
+
+# One exec: every file of the image (upip's own aside) sent whole, as
+# "@f PATH" and base64 lines (upip sync's source when it is a board).
+READ = _WALK + r'''
+def _read(d):
+    import binascii
+    try:
+        if not os.stat(d)[0] & 0x4000:
+            return
+    except OSError:
+        return
+    for n, folder in _walk(d):
+        if folder:
+            continue
+        print("@f", repr(n))
+        with open(d + "/" + n, "rb") as f:
+            while True:
+                b = f.read(384)
+                if not b:
+                    break
+                print(binascii.b2a_base64(b).decode().strip())
+'''
+_READ_END = "\ndel _walk, _read\n"
 
 # The transaction on the board: _u = _U(DIR) makes the stage (the lock) and
 # the folders of DIR that are missing; o/a/b/c write a staged file and check
