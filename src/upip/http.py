@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from . import __version__
 from .errors import DownloadTooLarge, HTTPStatusError, IndexUnreachable
 from .pages import Page, PageCache
+from .workers import waiting
 
 if TYPE_CHECKING:  # (imported when the first request is made: a run the cache
     import urllib3  # answers, or an offline one, never loads urllib3: 45 ms)
@@ -180,6 +181,7 @@ class HttpClient:
         self.ca_file = ca_file
         self._pool: urllib3.PoolManager | None = None
         self._proxied: dict[str, urllib3.ProxyManager] = {}
+        self._routes: dict[tuple[str, str], urllib3.PoolManager] = {}  # (scheme, host)
         self._pools_lock = threading.Lock()
 
     @property
@@ -205,12 +207,21 @@ class HttpClient:
             return self._pool
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:
-        """The direct pool, or the one through the proxy that applies to ``url``."""
+        """The direct pool, or the one through the proxy that applies to
+        ``url``: worked out once a scheme and host (reading the environment's
+        proxies costs more than a request to a local index)."""
+        parts = urllib.parse.urlsplit(url)
+        route = (parts.scheme, parts.hostname or "")
+        manager = self._routes.get(route)
+        if manager is None:
+            manager = self._routes[route] = self._route(*route)
+        return manager
+
+    def _route(self, scheme: str, host: str) -> urllib3.PoolManager:
         import urllib.request
 
-        parts = urllib.parse.urlsplit(url)
-        proxy = self.proxy or urllib.request.getproxies_environment().get(parts.scheme)
-        if not proxy or _no_proxy(parts.hostname or ""):
+        proxy = self.proxy or urllib.request.getproxies_environment().get(scheme)
+        if not proxy or _no_proxy(host):
             return self.pool
         import urllib3
 
@@ -298,39 +309,40 @@ class HttpClient:
         pool = self._pool_for(url)
         start = time.monotonic()
         deadline = start + 4 * self.timeout + (max_bytes / MIN_RATE if not statuses else 0)
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                resp = pool.request("GET", url, headers=headers, preload_content=False)
-            except MaxRetryError as exc:
-                if last or not _transient(exc) or time.monotonic() > deadline:
-                    raise IndexUnreachable(shown, _reason(exc)) from exc
-                self._pause(attempt, deadline)
-                continue
-            read = False
-            try:
-                final = urllib.parse.urljoin(url, resp.geturl() or url)
-                if resp.status in TRANSIENT_STATUS and not last and (
-                        time.monotonic() < deadline):
+        with waiting():  # (on the wire: the pool may start another worker meanwhile)
+            for attempt in range(self.retries + 1):
+                last = attempt == self.retries
+                try:
+                    resp = pool.request("GET", url, headers=headers, preload_content=False)
+                except MaxRetryError as exc:
+                    if last or not _transient(exc) or time.monotonic() > deadline:
+                        raise IndexUnreachable(shown, _reason(exc)) from exc
                     self._pause(attempt, deadline)
                     continue
-                if resp.status != 200:
-                    if statuses:
-                        return final, resp.status, _headers(resp)
-                    raise HTTPStatusError(shown, resp.status, resp.reason or "")
-                self._stream(shown, resp, sink, progress, max_bytes, deadline)
-                read = True
-                return final, resp.status, _headers(resp)
-            except Urllib3Error as exc:  # body cut short, protocol error, read timeout
-                if last or time.monotonic() > deadline:
-                    what = "the download broke off: " if not statuses else ""
-                    raise IndexUnreachable(shown, what + _reason(exc)) from exc
-                restart()
-                self._pause(attempt, deadline)
-            finally:
-                if not read:  # a body left unread must not reach the next request
-                    resp.close()
-                resp.release_conn()
+                read = False
+                try:
+                    final = urllib.parse.urljoin(url, resp.geturl() or url)
+                    if resp.status in TRANSIENT_STATUS and not last and (
+                            time.monotonic() < deadline):
+                        self._pause(attempt, deadline)
+                        continue
+                    if resp.status != 200:
+                        if statuses:
+                            return final, resp.status, _headers(resp)
+                        raise HTTPStatusError(shown, resp.status, resp.reason or "")
+                    self._stream(shown, resp, sink, progress, max_bytes, deadline)
+                    read = True
+                    return final, resp.status, _headers(resp)
+                except Urllib3Error as exc:  # body cut short, protocol error, read timeout
+                    if last or time.monotonic() > deadline:
+                        what = "the download broke off: " if not statuses else ""
+                        raise IndexUnreachable(shown, what + _reason(exc)) from exc
+                    restart()
+                    self._pause(attempt, deadline)
+                finally:
+                    if not read:  # a body left unread must not reach the next request
+                        resp.close()
+                    resp.release_conn()
         raise AssertionError("unreachable")
 
     def _stream(self, url: str, resp: urllib3.BaseHTTPResponse, sink: Callable[[bytes], None],
