@@ -15,6 +15,7 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
+from .atomic import replace
 from .errors import DownloadTooLarge, HashMismatch, HTTPStatusError, IndexUnreachable
 from .http import HttpClient
 from .report import Reporter
@@ -98,18 +99,8 @@ class Cache:
         self._write(self._path(sha256), data)
 
     def _write(self, path: Path, data: bytes) -> None:
-        import tempfile  # only a cold cache writes: not worth importing on every run
-
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            replace(path, data)
         except OSError as exc:
             if not self._warned:
                 self._warned = True

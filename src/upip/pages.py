@@ -15,13 +15,15 @@ metadata, a newline, then the body.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
+
+from .atomic import replace
 
 
 class Page(NamedTuple):
@@ -96,13 +98,8 @@ class PageCache:
                 if k in ("etag", "last-modified", "content-type", "cache-control")}
         meta = json.dumps({"url": page.url, "headers": keep, "expires": page.expires})
         path = self._path(url, accept)
-        try:  # a cache: a failed write only costs a request next time
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}")
-            tmp.write_bytes(meta.encode() + b"\n" + page.body)
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # a cache: a failed write costs a request next time
+            replace(path, meta.encode() + b"\n" + page.body)
         return page
 
     def revalidated(self, url: str, accept: str, page: Page, headers: Mapping[str, str]
