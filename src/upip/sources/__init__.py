@@ -90,6 +90,8 @@ class Source(Protocol):
 
 def is_pure_wheel(filename: str) -> bool:
     """``py3-none-any`` style: runs anywhere there is a Python 3."""
+    if filename.endswith(("-py3-none-any.whl", "-py2.py3-none-any.whl")):
+        return True  # (as nearly all are: without parsing every tag of it)
     try:
         _, _, _, tags = parse_wheel_filename(filename)
     except InvalidWheelFilename:

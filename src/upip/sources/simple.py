@@ -55,8 +55,10 @@ def parse_json_page(data: Any, url: str) -> Iterable[Link]:
         hashes = entry.get("hashes")
         sha = hashes.get("sha256") if isinstance(hashes, Mapping) else None
         yanked = entry.get("yanked", False)
-        yield (str(filename), urllib.parse.urljoin(url, entry["url"]),
-               sha if isinstance(sha, str) else None, bool(yanked))
+        href = entry["url"]
+        absolute = href if href.startswith(("https://", "http://")) else \
+            urllib.parse.urljoin(url, href)  # (some 50 us a file: only when needed)
+        yield str(filename), absolute, sha if isinstance(sha, str) else None, bool(yanked)
 
 
 def parse_html_page(text: str, url: str) -> Iterable[Link]:
