@@ -104,7 +104,7 @@ def resolution_options(p: argparse.ArgumentParser) -> None:
                    help="a proxy for every request, http://[USER:PASSWORD@]host:port "
                         "(default: $HTTPS_PROXY / $HTTP_PROXY, minus the hosts $NO_PROXY names)")
     p.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
-                   help="parallel downloads (default: 8)")
+                   help="requests in flight at once, at most (default: 8)")
 
 
 def index_options(p: argparse.ArgumentParser) -> None:
