@@ -16,6 +16,10 @@ reports what it would install:
 * pip: ``pip install --dry-run --target DIR --report FILE -i URL/simple root``.
 
 Cold: an empty cache for each run; warm: a cache filled by an unmeasured run.
+For each cold row, "requests alone" is upip's requests of that row made by
+nothing but urllib3 (upip's transport) in a fresh Python, on 8 threads: no
+parsing, no resolving, no cache. pip / requests alone is then the most any
+client on that transport could beat pip by, cold, on this machine.
 Every answer is checked against the one the graph was built to have; a tool
 that gives another answer is reported as wrong, not timed. The table has the
 median wall time and ratio pip/upip, and the requests each warm run made
@@ -64,6 +68,7 @@ class Bench:
         write_index(root, dists(g), self.server.url, metadata=True)
         self.server.start()
         self.upip_bin = [sys.executable, "-m", "upip"]
+        self.paths: list[str] = []  # what upip's last run asked the server for
 
     def upip(self, cache: Path) -> dict[str, str]:
         out = self.work / "pylock.toml"
@@ -118,12 +123,42 @@ class Bench:
                 return None, f"failed: {exc}", 0
             times.append(time.perf_counter() - start)
             requests = len(self.server.log)
+            self.paths = [path for _, path in self.server.log]
             got = {k.lower(): v for k, v in answer.items() if k.lower() != "root"}
             if got != self.g.expected:
                 wrong = sorted(k for k in set(got) | set(self.g.expected)
                                if got.get(k) != self.g.expected.get(k))
                 return None, f"wrong answer ({len(wrong)} projects, e.g. {wrong[:3]})", requests
         return statistics.median(times), verdict, requests
+
+
+# The same requests with nothing else: a fresh Python that imports urllib3 and
+# GETs each path (pages with upip's Accept header) on 8 threads.
+REQUESTS_ALONE = r"""
+import sys, urllib3
+from concurrent.futures import ThreadPoolExecutor
+base, accept = sys.argv[1], sys.argv[2]
+pool = urllib3.PoolManager(maxsize=8)
+def get(path):
+    headers = {"Accept": accept} if path.startswith("/simple/") else {}
+    return pool.request("GET", base + path, headers=headers).data
+with ThreadPoolExecutor(8) as workers:
+    list(workers.map(get, sys.stdin.read().split()))
+"""
+
+
+def requests_alone(bench: Bench, repeat: int) -> float:
+    """Median seconds for upip's last run's requests made by bare urllib3:
+    what any client on upip's transport pays before it parses or resolves."""
+    from upip.sources.simple import ACCEPT
+
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", REQUESTS_ALONE, bench.server.url, ACCEPT],
+                       input="\n".join(bench.paths), text=True, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -160,6 +195,8 @@ def main() -> None:
                 for tool in tools:
                     seconds, verdict, requests = bench.measure(tool, warm, args.repeat)
                     row[tool] = {"seconds": seconds, "verdict": verdict, "requests": requests}
+                    if tool == "upip" and not warm and seconds is not None:
+                        row["requests alone"] = requests_alone(bench, args.repeat)
                 rows.append(row)
             bench.server.stop()
     if args.json:
@@ -170,7 +207,8 @@ def main() -> None:
 
     table = Table(title="resolve a synthetic graph: median wall time")
     for col in ("projects", "gadgets", "cache", *tools, *(["pip / upip"] if "pip" in tools
-                                                          else []), "upip requests"):
+                                                          else []), "upip requests",
+                "requests alone", *(["pip / requests alone"] if "pip" in tools else [])):
         table.add_column(col, justify="right")
     for row in rows:
         cells = [str(row["projects"]), str(row["gadgets"]), str(row["cache"])]
@@ -187,8 +225,13 @@ def main() -> None:
         upip_info = row["upip"]
         assert isinstance(upip_info, dict)
         cells.append(str(upip_info["requests"]))
+        alone = row.get("requests alone")
+        cells.append(f"{alone:.2f} s" if isinstance(alone, float) else "")
+        if "pip" in tools:
+            cells.append(f"{secs['pip'] / alone:.1f}x" if isinstance(alone, float)
+                         and secs["pip"] else "")
         table.add_row(*cells)
-    Console(width=max(Console().width, 110)).print(table)
+    Console(width=max(Console().width, 140)).print(table)
 
 
 if __name__ == "__main__":
