@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from upip.workers import DaemonPool, waiting
 
@@ -63,3 +64,31 @@ def test_the_pool_never_passes_its_limit() -> None:
 def test_waiting_off_a_worker_changes_nothing() -> None:
     with waiting():  # the main thread belongs to no pool
         pass
+
+
+def test_a_long_parse_does_not_hold_back_a_request_while_another_waits() -> None:
+    """One worker waits on the network, another is busy parsing: queued work
+    gets a worker of its own at once, not when the parse ends (the parse
+    here ends only when that work has run, or after 10 s)."""
+    pool = DaemonPool(4)
+    on_the_wire, answer, ran = threading.Event(), threading.Event(), threading.Event()
+
+    def request() -> None:
+        with waiting():
+            on_the_wire.set()
+            answer.wait(10)
+
+    def parse() -> bool:
+        deadline = time.monotonic() + 10
+        while not ran.is_set() and time.monotonic() < deadline:
+            sum(range(1000))  # holds no wait(): a worker at work
+        return ran.is_set()
+
+    first = pool.submit(request)
+    assert on_the_wire.wait(10)
+    busy = pool.submit(parse)
+    pool.submit(ran.set).result(timeout=20)
+    assert busy.result(timeout=20), "the queued work waited for the parse to end"
+    answer.set()
+    first.result(timeout=10)
+    pool.shutdown()

@@ -9,10 +9,12 @@ so abandoning it at exit is safe: the image is changed by the main thread only.
 
 Threads only help while they wait: parsing a page or an archive holds the
 GIL, and a second thread parsing beside the first just takes turns with it
-(and with the resolver on the main thread). So a new worker starts only when
-every worker is waiting in :func:`waiting` (a request on the wire) and work
-is queued; a run the cache answers uses one worker, a cold one up to
-``max_workers`` requests at once. (So work here must never wait for other
+(and with the resolver on the main thread). So a new worker starts only for
+queued work that no worker is free to take, and only while some worker is
+waiting in :func:`waiting` (a request on the wire, its turn at the GIL free):
+a run the cache answers uses one worker, a cold one up to ``max_workers``
+requests at once, and a request is never held back behind a long parse
+while another waits on the network. (So work here must never wait for other
 work queued here: with no worker to spare it would wait behind itself. Only
 the main thread waits on these futures.)
 """
@@ -75,10 +77,10 @@ class DaemonPool(Executor):
         return len(self._threads)
 
     def _grow(self) -> None:
-        """Start a worker if work is queued and every worker waits on I/O
-        (called with the lock held): an idle worker takes the work itself, and
-        a busy one gets to it as soon as starting another would."""
-        if (self._queued and self._idle == 0 and self._waiting == len(self._threads)
+        """Start a worker if work is queued, no worker is idle (one would take
+        it) and there is none yet or one waits on I/O (called with the lock
+        held)."""
+        if (self._queued and self._idle == 0 and (self._waiting or not self._threads)
                 and len(self._threads) < self.max_workers):
             thread = threading.Thread(target=self._work, daemon=True,
                                       name=f"{self.name}-{len(self._threads)}")
