@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import tarfile
 from collections.abc import Callable, Iterator
@@ -60,12 +61,13 @@ def test_publishing_the_same_version_twice_is_one_clear_line(upip: Upip,
 
 def _tar_gz(members: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buf, mode="w") as tar:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    # (mtime 0: the same bytes, and so the same test ids, in every process)
+    return gzip.compress(buf.getvalue(), mtime=0)
 
 
 @pytest.mark.parametrize(("name", "data", "expected"), [
