@@ -89,6 +89,8 @@ def _no_proxy(host: str) -> bool:
 
 def redact(url: str) -> str:
     """``url`` with the password of its user info replaced by ``****``."""
+    if "@" not in url:
+        return url
     parts = urllib.parse.urlsplit(url)
     if parts.password is None:
         return url
@@ -108,6 +110,8 @@ class Credentials:
 
     def strip(self, url: str) -> str:
         """``url`` without its user info, which is kept for its host and port."""
+        if "@" not in url:
+            return url
         parts = urllib.parse.urlsplit(url)
         if parts.username is None:
             return url
@@ -321,7 +325,8 @@ class HttpClient:
                     continue
                 read = False
                 try:
-                    final = urllib.parse.urljoin(url, resp.geturl() or url)
+                    got = resp.geturl()  # (after redirects; relative ones made absolute)
+                    final = url if got in (None, url) else urllib.parse.urljoin(url, got)
                     if resp.status in TRANSIENT_STATUS and not last and (
                             time.monotonic() < deadline):
                         self._pause(attempt, deadline)
