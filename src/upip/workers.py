@@ -77,11 +77,11 @@ class DaemonPool(Executor):
         return len(self._threads)
 
     def _grow(self) -> None:
-        """Start a worker if work is queued, no worker is idle (one would take
-        it) and there is none yet or one waits on I/O (called with the lock
+        """Start a worker if more work is queued than idle workers will take,
+        and there is no worker yet or one waits on I/O (called with the lock
         held)."""
-        if (self._queued and self._idle == 0 and (self._waiting or not self._threads)
-                and len(self._threads) < self.max_workers):
+        if (self._queued > self._idle and (self._waiting or not self._threads)
+                and len(self._threads) < self.max_workers and not self._shutdown):
             thread = threading.Thread(target=self._work, daemon=True,
                                       name=f"{self.name}-{len(self._threads)}")
             self._threads.append(thread)
@@ -121,6 +121,8 @@ class DaemonPool(Executor):
                 except queue.Empty:
                     break
                 if item is not None:
+                    with self._lock:
+                        self._queued -= 1
                     item[0].cancel()
         for _ in self._threads:
             self._queue.put(None)
