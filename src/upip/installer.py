@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from .errors import NotInstalled, UpipError
-from .fetch import default_cache_dir, sha256_hex
+from .fetch import sha256_hex
 from .fields import Record, field
 from .firmware import provided, prune, shim, shims_needed, top_modules
 from .http import HttpClient
 from .image import Change, Destination, Image
 from .options import DEFAULT_TARGET, Options
-from .portable import BOOT_FILES, CompileCheck, boot_files
+from .portable import PRECOMPILED_KINDS, CompileCheck, boot_files
 from .records import DistRecord, FileRecord
 from .report import Reporter
 from .resolve import Provider, Resolved, resolve
@@ -113,9 +113,7 @@ def choose(session: Session, specs: list[Spec], records: Mapping[str, DistRecord
     requirements += provider.named(named)
     provider.asked = {r.key: r.text for r in requirements}
     resolved = resolve(requirements, provider)
-    check = CompileCheck(None if options.no_cache else
-                         options.cache_dir or default_cache_dir(), options.jobs)
-    resolved = runnable(resolved, provider, session.loader.get, profile, check, reporter,
+    resolved = runnable(resolved, provider, session.loader.get, profile, session.check, reporter,
                         report, warn_requested=options.mpy is None)
     return resolved, provider
 
@@ -133,12 +131,13 @@ def runnable(resolved: list[Resolved], provider: Provider, load: Callable[[Candi
     skipped = provided(resolved, lambda c: top_modules(load(c).dist.files), profile)
     failing: dict[str, list[tuple[str, str]]] = {}
     for res in resolved:
-        if res.cand.kind in ("installed", "mip") or res.cand.key in skipped:
+        if res.cand.kind == "installed" or res.cand.kind in PRECOMPILED_KINDS or (
+                res.cand.key in skipped):
             continue
         if res.requested and not warn_requested:
             continue
         files = load(res.cand).dist.files
-        bad = check.failures({p: d for p, d in files.items() if p not in BOOT_FILES})
+        bad = check.failures(files)
         if bad and res.requested:
             reporter.warn(f"{res.cand}: {_compile_failures(bad)}; it will not import there")
         elif bad:

