@@ -107,4 +107,6 @@ class PageCache:
         """``page`` after a 304: the same body, with the freshness just given."""
         merged = {**page.headers, **{k: v for k, v in headers.items()
                                      if k in ("etag", "last-modified", "cache-control")}}
+        if merged == page.headers and _expires(merged) <= time.time():
+            return page  # the same validators and still no freshness: nothing to write
         return self.put(url, accept, page._replace(headers=merged))
