@@ -59,7 +59,6 @@ def add_install(sub: Subparsers) -> None:
 
 def run_install(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
     from ..installer import install
-    from ..locked import install_locked
 
     if args.device:
         return _print_install(args, _install_on_board(args, reporter), reporter)
@@ -67,6 +66,7 @@ def run_install(args: argparse.Namespace, reporter: ConsoleReporter) -> int:
         if args.specs or args.requirement:
             raise UpipError(f"--lock {args.lock}: a lock says what to install; give no SPEC "
                             "or -r FILE with it")
+        from ..locked import install_locked  # (packaging.pylock: only for a lock)
         from ..specs import RequirementsFile
 
         report = install_locked(Path(args.lock), image_dir(args),
@@ -93,8 +93,6 @@ def _install_on_board(args: argparse.Namespace, reporter: ConsoleReporter) -> In
     resolved for its firmware, compiled for its .mpy version (unless
     --no-mpy), and committed on it."""
     from ..installer import install_into
-    from ..lock import read_lock
-    from ..locked import install_locked_into, locked_options
     from ..specs import RequirementsFile
     from ..target import load_profile
 
@@ -104,6 +102,9 @@ def _install_on_board(args: argparse.Namespace, reporter: ConsoleReporter) -> In
         if args.specs or args.requirement:
             raise UpipError(f"--lock {args.lock}: a lock says what to install; give no SPEC "
                             "or -r FILE with it")
+        from ..lock import read_lock
+        from ..locked import install_locked_into, locked_options
+
         packages, settings = read_lock(Path(args.lock))
         wanted = RequirementsFile()
     else:
