@@ -121,6 +121,25 @@ def test_mixing_mpy_versions_is_refused(upip: Upip, archive: Path, tmp_path: Pat
                                           if k.startswith("other") or k == ".upip-records"}}
 
 
+def test_a_damaged_mpy_in_the_image_does_not_decide_what_others_load_on(
+        upip: Upip, archive: Path, tmp_path: Path) -> None:
+    """As on a board: the compatibility check reads the headers of the .mpy
+    files that are there; a recorded one that is no .mpy (damaged) does not
+    stop another --mpy install (it was refused: "app/... is not an .mpy
+    file"), and installing its package again repairs it."""
+    lib = tmp_path / "lib"
+    other = write(tmp_path / "dist" / "other-1.0.tar.gz",
+                  upip_sdist("other", "1.0", {"other.py": "Y = 2\n"}))
+    assert upip("install", "-q", "-p", str(lib), "--mpy=1.22", str(archive))[0] == 0
+    damaged = sorted(lib.rglob("*.mpy"))[0]
+    damaged.write_bytes(b"not bytecode\n")
+    code, _, err = upip("install", "-q", "-p", str(lib), "--mpy=1.22", str(other))
+    assert code == 0, err
+    assert (lib / "other.mpy").read_bytes()[:2] == b"M\x06"
+    assert upip("install", "-q", "-p", str(lib), "--mpy=1.22", str(archive))[0] == 0
+    assert damaged.read_bytes()[:2] == b"M\x06"  # not intact: installed again
+
+
 def test_a_file_that_does_not_compile_names_file_and_line(upip: Upip, tmp_path: Path) -> None:
     lib = tmp_path / "lib"
     bad = write(tmp_path / "bad-1.0.tar.gz",

@@ -11,14 +11,14 @@ naming it.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import ImageError
 from .fetch import sha256_hex
 from .fields import Record, field
-from .image import Destination, Image
+from .image import Image
 from .mpy import ARCHES, MpyHeader, Target, TargetError, compile_source, mpy_name, read_header
 from .records import DistRecord, FileRecord
 from .report import Reporter
@@ -90,11 +90,6 @@ def check_compatible(new: Mapping[str, bytes | MpyHeader], existing: Mapping[str
                                          "upip install --force-reinstall --mpy=TARGET")
 
 
-def image_headers(image: Destination, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
-    """Headers of the recorded .mpy files of an image (minus those of ``skip`` keys)."""
-    return image.headers(skip)
-
-
 class CompileReport(Record):
     target: Path
     mpy: str
@@ -134,7 +129,7 @@ def _compile_image(image: Image, options: CompileOptions, dry_run: bool) -> Comp
                                      f"image with upip install --force-reinstall {rec.name}"
                                      ) from None
     changing = {k for k, r in image.records.items() if any(compilable(f.path) for f in r.files)}
-    existing = image_headers(image, changing)
+    existing = image.headers(changing)
     check_compatible({"(the target).mpy": options.header()}, existing, options.target.label)
     compiled = compile_files(sources, options)
     check_compatible(compiled, existing, options.target.label)

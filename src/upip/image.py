@@ -107,9 +107,27 @@ class Destination:
         there is no file there."""
         raise NotImplementedError
 
-    def headers(self, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
-        """Headers of the recorded .mpy files (minus those of ``skip`` keys)."""
+    def head(self, path: str) -> bytes | None:
+        """The first 4 bytes of a file of the image (an .mpy's header); None
+        when it is not there or cannot be read."""
         raise NotImplementedError
+
+    def headers(self, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
+        """Headers of the recorded .mpy files (minus those of ``skip`` keys).
+        A file that is missing or no .mpy is left out: damage is for
+        :meth:`intact` and ``upip check`` to report, not a reason to refuse."""
+        from .mpy import read_header
+
+        out = {}
+        for key, rec in self.records.items():
+            if key in skip:
+                continue
+            for f in rec.files:
+                head = self.head(f.path) if f.path.endswith(".mpy") else None
+                if head is not None:
+                    with contextlib.suppress(UpipError):
+                        out[f.path] = read_header(head, f.path)
+        return out
 
     def transaction(self) -> Staging:
         raise NotImplementedError
@@ -284,21 +302,12 @@ class Image(Destination):
         except OSError as exc:
             raise ImageError(self.where(path), f"cannot read it ({exc.strerror or exc})") from None
 
-    def headers(self, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
-        from .mpy import read_header
-
-        out = {}
-        for key, rec in self.records.items():
-            if key in skip:
-                continue
-            for f in rec.files:
-                if f.path.endswith(".mpy"):
-                    try:
-                        with open(self.root / f.path, "rb") as fh:
-                            out[f.path] = read_header(fh.read(4), f.path)
-                    except OSError:
-                        continue
-        return out
+    def head(self, path: str) -> bytes | None:
+        try:
+            with open(self.root / path, "rb") as fh:
+                return fh.read(4)
+        except OSError:
+            return None
 
     def transaction(self) -> Transaction:
         from .transaction import Transaction  # (only a writer needs it)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from ..errors import ImageError, UpipError
+from ..errors import ImageError
 from ..image import RECORDS_NAME, Destination, check_image_path
 from ..records import DistRecord, format_records, parse_records
 from ..report import Reporter
@@ -18,7 +18,7 @@ from .info import BoardInfo, _parse_probe
 from .scripts import _ABORT, _PROBE_END, _READ_END, _TRANSACTION_END, PROBE, READ, TRANSACTION
 
 if TYPE_CHECKING:
-    from ..mpy import MpyHeader
+    pass
 
 
 def open_image(board: Board, path: str | None = None, write: bool = False,
@@ -83,19 +83,9 @@ class BoardImage(Destination):
         there = self.files.get(path)
         return None if there is None else there[1] == sha256
 
-    def headers(self, skip: Collection[str] = ()) -> dict[str, MpyHeader]:
-        from ..mpy import read_header
-
-        out = {}
-        for key, rec in self.records.items():
-            if key in skip:
-                continue
-            for f in rec.files:
-                there = self.files.get(f.path)
-                if f.path.endswith(".mpy") and there is not None and len(there[2]) == 4:
-                    with contextlib.suppress(UpipError):
-                        out[f.path] = read_header(there[2], f.path)
-        return out
+    def head(self, path: str) -> bytes | None:
+        there = self.files.get(path)  # (the probe sent each .mpy's first 4 bytes)
+        return there[2] if there is not None and len(there[2]) == 4 else None
 
     def transaction(self) -> BoardTransaction:
         return BoardTransaction(self)
