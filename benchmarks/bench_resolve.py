@@ -1,7 +1,7 @@
 """The resolver at scale: upip against pip on a synthetic graph, one run.
 
     python benchmarks/bench_resolve.py [--sizes 100,300,1000] [--gadgets-1000 20]
-                                       [--repeat 3] [--json] [--only-upip]
+                                       [--repeat 3] [--latency MS] [--json] [--only-upip]
 
 The graph (benchmarks/resolve_graph.py: 3-5 versions a project, ranged
 dependencies, a root needing 50 projects, a 30-deep chain, diamonds, one
@@ -14,6 +14,10 @@ reports what it would install:
 
 * upip: ``upip lock -o FILE -i URL/simple --no-mip-index root``;
 * pip: ``pip install --dry-run --target DIR --report FILE -i URL/simple root``.
+
+``--latency MS`` makes the server wait that long before every answer, as an
+index across the internet does (PyPI's CDN is some 10-50 ms away): what a
+request costs then is its round trip, not the client's CPU.
 
 Cold: an empty cache for each run; warm: a cache filled by an unmeasured run.
 For each cold row, "requests alone" is upip's requests of that row made by
@@ -168,6 +172,8 @@ def main() -> None:
     parser.add_argument("--gadgets-1000", type=int, default=0,
                         help="an extra 1,000-project run with this many gadgets (0: none)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                        help="wait this long before every answer (default: 0)")
     parser.add_argument("--only-upip", action="store_true", help="leave pip out")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -188,6 +194,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="upip-resolve-") as tmp:
             g = graph(size, gadgets)
             bench = Bench(Path(tmp), g)
+            bench.server.delay = args.latency / 1000
             for warm in (False, True):
                 row: dict[str, object] = {"projects": size, "gadgets": gadgets or size // 50,
                                           "solution": len(g.expected),
@@ -205,7 +212,10 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="resolve a synthetic graph: median wall time")
+    title = "resolve a synthetic graph: median wall time"
+    if args.latency:
+        title += f", {args.latency:g} ms before every answer"
+    table = Table(title=title)
     for col in ("projects", "gadgets", "cache", *tools, *(["pip / upip"] if "pip" in tools
                                                           else []), "upip requests",
                 "requests alone", *(["pip / requests alone"] if "pip" in tools else [])):

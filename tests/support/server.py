@@ -40,6 +40,7 @@ class IndexServer:
         self.root = root
         self.faults: dict[str, Fault] = {}
         self.max_age: int | None = None  # Cache-Control: max-age for pages (PyPI: 600)
+        self.delay = 0.0  # seconds before every answer: a far server's round trip
         self.not_modified = 0  # 304 answers given
         self.log: list[tuple[str, str]] = []  # (method+version, path)
         self.hosts: list[str] = []  # the Host header of each request
@@ -114,6 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        if self.index.delay:
+            time.sleep(self.index.delay)
         path = self.path.split("?", 1)[0]
         with self.index._lock:
             self.index.log.append((f"GET {self.request_version}", path))
