@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Upip, run_cli
 from tests.support.server import IndexServer
 
@@ -42,6 +44,21 @@ def test_no_command_prints_help_and_fails() -> None:
 def test_bad_option_is_a_usage_error(upip: Upip) -> None:
     code, _, err = upip("install", "--no-such-option", "x")
     assert code == 2 and "unrecognized arguments: --no-such-option" in err
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--timeout", "-1"], "argument --timeout: '-1': give a number of seconds above 0"),
+    (["--timeout", "inf"], "argument --timeout: 'inf': give a number of seconds above 0"),
+    (["--timeout", "soon"], "argument --timeout: 'soon' is not a number of seconds"),
+    (["--retries", "-2"], "argument --retries: '-2': give 0 or more"),
+    (["-j", "0"], "argument -j/--jobs: '0': give 1 or more"),
+])
+def test_bad_numbers_are_usage_errors(upip: Upip, tmp_path: Path, args: list[str],
+                                      expected: str) -> None:
+    """Was: --timeout -1 ended in urllib3's traceback; -j 0 was taken."""
+    code, _, err = upip("install", "-p", str(tmp_path / "lib"), *args, "fx")
+    assert code == 2 and err.strip().endswith(expected)
+    assert not (tmp_path / "lib").exists()
 
 
 def test_plain_list_in_a_pipe(upip: Upip, index: IndexServer, tmp_path: Path) -> None:

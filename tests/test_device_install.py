@@ -220,6 +220,9 @@ def test_help(device: Device, argv: list[str]) -> None:
     (["frobnicate", "x"], "error: unknown command frobnicate (install, uninstall or list)"),
     (["install"], "error: nothing to install: give a package name"),
     (["install", "-p"], "error: -p needs a value"),
+    (["install", "--timeout", "-1", "x"], "error: --timeout takes seconds above 0, not -1"),
+    (["install", "--timeout", "inf", "x"], "error: --timeout takes seconds above 0, not inf"),
+    (["install", "--timeout", "soon", "x"], "error: --timeout takes seconds above 0, not soon"),
 ])
 def test_usage_errors_exit_2(device: Device, tmp_path: Path, argv: list[str],
                              message: str) -> None:

@@ -174,8 +174,10 @@ class HttpClient:
         cache_dir: Path | None = None,
         offline: bool = False,
         extra_caches: list[Path] | None = None,
+        connections: int = 16,
     ) -> None:
         self.timeout = timeout
+        self.connections = connections  # kept open per host: as many as requests at once
         self.pages = PageCache(cache_dir, extra_caches) if cache_dir is not None else None
         self.offline = offline  # nothing but what the cache has
         self.retries = retries
@@ -193,7 +195,7 @@ class HttpClient:
         from urllib3.util import Retry, Timeout
 
         return dict(
-            num_pools=16, maxsize=8,
+            num_pools=16, maxsize=self.connections,
             retries=Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10,
                           raise_on_status=False, raise_on_redirect=True),
             timeout=Timeout(connect=self.timeout, read=self.timeout),

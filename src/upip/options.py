@@ -32,7 +32,7 @@ class Options(Record):
     no_cache: bool = False
     timeout: float = 15.0
     retries: int = 3
-    jobs: int = 8
+    jobs: int = 16  # requests in flight at once, at most
     cert: str | None = None  # CA bundle for TLS; default: the system's
     mpy: CompileOptions | None = None  # compile .py to .mpy on the way in
     # the mip index bare names are looked up on first; None: none; "": UPIP_MIP_INDEX's

@@ -244,7 +244,7 @@ class Session:
         self.http = http or HttpClient(timeout=options.timeout, retries=options.retries,
                                        ca_file=options.cert, proxy=options.proxy,
                                        cache_dir=cache_dir, offline=options.offline,
-                                       extra_caches=carried)
+                                       extra_caches=carried, connections=options.jobs)
         keep = self.http.credentials.strip  # (a password in an index URL is never shown)
         cache = None if options.no_cache else Cache(options.cache_dir or default_cache_dir(),
                                                     reporter, carried)

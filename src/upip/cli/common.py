@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,30 @@ if TYPE_CHECKING:
     from ..specs import RequirementsFile
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0")
+    return value
+
+
+def count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r}: give {minimum} or more")
+        return value
+    return parse
+
 
 SPEC_HELP = """\
 SPEC can be:
@@ -94,17 +119,17 @@ def resolution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--offline", action="store_true",
                    help="no network at all: only what the cache (and -f DIR) holds; what is "
                         "missing is named")
-    p.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=seconds, default=15.0, metavar="SECONDS",
                    help="network timeout per request (default: 15)")
-    p.add_argument("--retries", type=int, default=3, metavar="N",
+    p.add_argument("--retries", type=count(0), default=3, metavar="N",
                    help="retries for transient network errors (default: 3)")
     p.add_argument("--cert", metavar="PEM", default=None,
                    help="CA bundle to verify TLS with (default: the system's trust store)")
     p.add_argument("--proxy", metavar="URL", default=None,
                    help="a proxy for every request, http://[USER:PASSWORD@]host:port "
                         "(default: $HTTPS_PROXY / $HTTP_PROXY, minus the hosts $NO_PROXY names)")
-    p.add_argument("-j", "--jobs", type=int, default=8, metavar="N",
-                   help="requests in flight at once, at most (default: 8)")
+    p.add_argument("-j", "--jobs", type=count(1), default=16, metavar="N",
+                   help="requests in flight at once, at most (default: 16)")
 
 
 def index_options(p: argparse.ArgumentParser) -> None:

@@ -33,10 +33,13 @@ def run(argv):
             else:
                 if k == 4:
                     try:
-                        v = float(v)
+                        t = float(v)
+                        if not (t > 0 and t * 0 == 0):  # (inf * 0 and nan * 0 are nan)
+                            raise ValueError
                     except ValueError:
-                        print("error: --timeout takes seconds, not " + v)
+                        print("error: --timeout takes seconds above 0, not " + v)
                         return 2
+                    v = t
                 kw[("path", "index", "", "ca", "timeout", b"mip_index".decode())[k]] = v
         elif a in ("--insecure", "--force"):
             kw[a[2:]] = True
