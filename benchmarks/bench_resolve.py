@@ -21,8 +21,8 @@ request costs then is its round trip, not the client's CPU.
 
 Cold: an empty cache for each run; warm: a cache filled by an unmeasured run.
 For each cold row, "requests alone" is upip's requests of that row made by
-nothing but urllib3 (upip's transport) in a fresh Python, on 8 threads: no
-parsing, no resolving, no cache. pip / requests alone is then the most any
+nothing but urllib3 (upip's transport) in a fresh Python, all at once on as
+many threads as upip's default -j (16): no parsing, no resolving, no cache. pip / requests alone is then the most any
 client on that transport could beat pip by, cold, on this machine.
 Every answer is checked against the one the graph was built to have; a tool
 that gives another answer is reported as wrong, not timed. The table has the
@@ -137,16 +137,17 @@ class Bench:
 
 
 # The same requests with nothing else: a fresh Python that imports urllib3 and
-# GETs each path (pages with upip's Accept header) on 8 threads.
+# GETs each path (pages with upip's Accept header) on as many threads as
+# upip's default -j.
 REQUESTS_ALONE = r"""
 import sys, urllib3
 from concurrent.futures import ThreadPoolExecutor
 base, accept = sys.argv[1], sys.argv[2]
-pool = urllib3.PoolManager(maxsize=8)
+pool = urllib3.PoolManager(maxsize=16)
 def get(path):
     headers = {"Accept": accept} if path.startswith("/simple/") else {}
     return pool.request("GET", base + path, headers=headers).data
-with ThreadPoolExecutor(8) as workers:
+with ThreadPoolExecutor(16) as workers:
     list(workers.map(get, sys.stdin.read().split()))
 """
 
