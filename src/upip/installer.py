@@ -21,7 +21,7 @@ from .firmware import provided, prune, shim, shims_needed, top_modules
 from .http import HttpClient
 from .image import Change, Destination, Image
 from .options import DEFAULT_TARGET, Options
-from .portable import PRECOMPILED_KINDS, CompileCheck, boot_files
+from .portable import CompileCheck, boot_files
 from .records import DistRecord, FileRecord
 from .report import Reporter
 from .resolve import Provider, Resolved, resolve
@@ -131,13 +131,12 @@ def runnable(resolved: list[Resolved], provider: Provider, load: Callable[[Candi
     skipped = provided(resolved, lambda c: top_modules(load(c).dist.files), profile)
     failing: dict[str, list[tuple[str, str]]] = {}
     for res in resolved:
-        if res.cand.kind == "installed" or res.cand.kind in PRECOMPILED_KINDS or (
-                res.cand.key in skipped):
+        if res.cand.kind == "installed" or res.cand.key in skipped:
             continue
         if res.requested and not warn_requested:
             continue
         files = load(res.cand).dist.files
-        bad = check.failures(files)
+        bad = check.failures(files, res.cand.kind)
         if bad and res.requested:
             reporter.warn(f"{res.cand}: {_compile_failures(bad)}; it will not import there")
         elif bad:

@@ -32,7 +32,7 @@ from .workers import DaemonPool, waiting
 
 BOOT_FILES = frozenset({"main.py", "boot.py", "main.mpy", "boot.mpy", "usetup.py"})
 #: packages whose code is not checked: a mip index's builder compiled every file
-PRECOMPILED_KINDS = frozenset({"mip"})
+_PRECOMPILED_KINDS = frozenset({"mip"})
 
 
 def boot_files(paths: Iterable[str]) -> list[str]:
@@ -46,7 +46,7 @@ class CompileCheck:
     ``cache_dir``. Compiles run on a pool of their own, one per core (at most
     ``jobs``): each waits on its subprocess, which runs beside the downloads."""
 
-    def __init__(self, cache_dir: Path | None, jobs: int = 8) -> None:
+    def __init__(self, cache_dir: Path | None, jobs: int) -> None:
         self.jobs = jobs
         self.unavailable: str | None = None  # why no file could be checked, if so
         self.cache_dir = cache_dir
@@ -56,16 +56,14 @@ class CompileCheck:
         self._pool: DaemonPool | None = None
         self._binary: str | None = None
 
-    def start(self, files: Mapping[str, bytes]) -> None:
-        """Begin checking the ``.py`` files of a package (what it installs)."""
-        for path, data in files.items():
-            if path.endswith(".py") and path not in BOOT_FILES:
-                self._verdict(path, data)
+    def start(self, files: Mapping[str, bytes], kind: str) -> None:
+        """Begin checking a package of ``kind`` (its files as it installs them)."""
+        for path, data in _checked(files, kind):
+            self._verdict(path, data)
 
-    def failures(self, files: Mapping[str, bytes]) -> list[tuple[str, str]]:
+    def failures(self, files: Mapping[str, bytes], kind: str) -> list[tuple[str, str]]:
         """(path, what mpy-cross said) for each ``.py`` file that does not compile."""
-        todo = sorted((path, self._verdict(path, data)) for path, data in files.items()
-                      if path.endswith(".py") and path not in BOOT_FILES)
+        todo = sorted((path, self._verdict(path, data)) for path, data in _checked(files, kind))
         verdicts = [(path, verdict.result()) for path, verdict in todo]
         return [(path, verdict) for path, verdict in verdicts if verdict]
 
@@ -135,6 +133,13 @@ class CompileCheck:
         if path is not None:
             with contextlib.suppress(OSError):  # a cache: a failed write costs a compile
                 replace(path, verdict.encode("utf-8"))
+
+
+def _checked(files: Mapping[str, bytes], kind: str) -> Iterable[tuple[str, bytes]]:
+    """The files of a package of ``kind`` that the check compiles."""
+    if kind not in _PRECOMPILED_KINDS:
+        yield from ((path, data) for path, data in files.items()
+                    if path.endswith(".py") and path not in BOOT_FILES)
 
 
 def _compile(binary: str, path: str, data: bytes) -> str | None:

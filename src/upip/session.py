@@ -27,7 +27,7 @@ from .fetch import STORE_NAME, Cache, Fetcher, default_cache_dir, sha256_hex
 from .finder import Finder, Found
 from .http import HttpClient
 from .options import Options
-from .portable import PRECOMPILED_KINDS, CompileCheck
+from .portable import CompileCheck
 from .records import DistRecord
 from .report import Reporter
 from .resolve import Requirement
@@ -309,7 +309,7 @@ class Crawl:
     sets the answer)."""
 
     def __init__(self, finder: Finder, loader: DistLoader, installed: Mapping[str, Candidate],
-                 options: Options, check: CompileCheck | None = None) -> None:
+                 options: Options, check: CompileCheck) -> None:
         self.finder, self.loader, self.installed, self.check = finder, loader, installed, check
         self.upgrade, self.pre, self.no_deps = options.upgrade, options.pre, options.no_deps
         self._lock = threading.Lock()
@@ -375,9 +375,8 @@ class Crawl:
         if fut.cancelled() or fut.exception() is not None:
             return
         dist = fut.result().dist
-        if self.check is not None and dist.kind not in PRECOMPILED_KINDS:
-            with contextlib.suppress(RuntimeError):  # (the session has ended)
-                self.check.start(dist.files)
+        with contextlib.suppress(RuntimeError):  # (the session has ended)
+            self.check.start(dist.files, dist.kind)
         if self.no_deps:
             return
         channel = ANY if dist.kind in DOCUMENT_KINDS else PYPI_DEP
