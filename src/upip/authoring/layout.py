@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import ProjectError
 from ..fields import Record, field
-from .resources import MARK, is_resource, render
+from .resources import is_generated, is_resource, render
 
 #: Top-level files setuptools puts in every sdist that upip archives leave out.
 SKIPPED_QUIETLY = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "PKG-INFO")
@@ -129,7 +129,7 @@ def write_resource_modules(root: Path, layout: Layout, the_plan: Plan) -> list[s
     for pkg, folder in sorted(layout.packages.items()):
         target = root / folder / "R.py"
         old = target.read_bytes() if target.is_file() else None
-        if old is not None and not old.startswith(MARK.encode()):
+        if old is not None and not is_generated(old):
             raise ProjectError(str(target), "exists and was not written by upip, which "
                                             "generates R.py from the package's data files; "
                                             "rename it")

@@ -29,7 +29,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import ProjectError
 from ..fields import Record, field
-from .resources import MARK
+from .resources import MARK, is_generated
 
 NOT_PACKAGES = frozenset({
     "test", "tests", "testing", "doc", "docs", "example", "examples", "build", "dist",
@@ -225,7 +225,7 @@ def _own_r_py(source: Path, package: str) -> bool:
     if not r_py.is_file():
         return False
     with open(r_py, "rb") as f:
-        return not f.read(len(MARK)).startswith(MARK.encode())
+        return not is_generated(f.read(len(MARK)))
 
 
 def _left_out(root: Path, source: Path, shipped: set[str]) -> list[str]:
